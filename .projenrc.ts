@@ -102,8 +102,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     compilerOptions: {},
   },
   eslintOptions: {
-    dirs: ['lib', 'provider/src'],
-    devdirs: ['test', 'examples', 'provider/test'],
+    dirs: ['lib'],
+    devdirs: ['test', 'examples', 'provider/src', 'provider/bench'],
   },
 
   bin: { 'secrets-store-doctor': 'provider/dist/doctor.js' },
@@ -148,6 +148,7 @@ project.preCompileTask.spawn(bundle);
 project.testTask.prependSpawn(bundle);
 project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
 
+project.addTask('bench', { description: 'Provider benchmark (prints figures)', exec: 'ts-node --transpile-only provider/bench/bench.ts' });
 project.addTask('synth:example', {
   description: 'Synthesize the sample app in examples/',
   exec: 'cdk synth --quiet',

@@ -325,8 +325,15 @@ class ObjectReader {
   }
 }
 
+/** The objects read, with the problems and warnings found on the way. */
+export interface ReadObjects {
+  readonly objects: MountObject[];
+  readonly problems: ContractProblem[];
+  readonly warnings: ContractProblem[];
+}
+
 /** Validates parsed `objects` entries; problems and warnings are collected, not thrown. */
-export function readObjects(entries: unknown[], ctx: ObjectContext): { objects: MountObject[]; problems: ContractProblem[]; warnings: ContractProblem[] } {
+export function readObjects(entries: unknown[], ctx: ObjectContext): ReadObjects {
   const reader = new ObjectReader(ctx);
   const objects = reader.read(entries);
   return { objects, problems: reader.problems, warnings: reader.warnings };

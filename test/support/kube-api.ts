@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
 
 /** A request the stand-in received. */
@@ -55,6 +55,31 @@ export class KubeApiStandIn {
     this.handlers.push(handler);
   }
 
+  /**
+   * Serve a list at `collectionPath` (GET), filtered like the API server by
+   * equality `fieldSelector` (dotted paths, e.g. `spec.nodeName=node-1`) and
+   * equality `labelSelector` (e.g. `app=x,tier=y`).
+   */
+  public serveList(collectionPath: string, items: unknown[] | (() => unknown[]), kind = 'List'): void {
+    this.addHandler((request) => {
+      if (request.method !== 'GET' || request.path !== collectionPath) return undefined;
+      const all = typeof items === 'function' ? items() : items;
+      const selected = all.filter((item) => matchesSelectors(item, request.query));
+      return { status: 200, body: { kind, apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: selected } };
+    });
+  }
+
+  /** Serve `text` as the log of one container of a pod (`GET .../pods/<pod>/log?container=<c>`). */
+  public serveLog(namespace: string, pod: string, container: string, text: string): void {
+    this.addHandler((request) => {
+      const logPath = `/api/v1/namespaces/${namespace}/pods/${pod}/log`;
+      if (request.path !== logPath || (request.query.get('container') ?? container) !== container) return undefined;
+      const tail = Number(request.query.get('tailLines') ?? 0);
+      const lines = text.split('\n');
+      return { status: 200, body: undefined, text: tail > 0 ? lines.slice(-tail).join('\n') : text };
+    });
+  }
+
   /** Requests whose path starts with `prefix`. */
   public requestsTo(prefix: string): KubeRequest[] {
     return this.requests.filter((r) => r.path.startsWith(prefix));
@@ -77,12 +102,14 @@ export class KubeApiStandIn {
     this._url = `http://127.0.0.1:${port}`;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kube-standin-'));
     this._kubeconfigPath = path.join(this.dir, 'kubeconfig');
+    // client-node refuses plain HTTP unless TLS verification is explicitly off.
+    const cluster = { 'server': this._url, 'insecure-skip-tls-verify': true };
     fs.writeFileSync(this._kubeconfigPath, stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'standin', cluster: { server: this._url } }],
-      users: [{ name: 'standin', user: { token: 'standin-token' } }],
-      contexts: [{ name: 'standin', context: { cluster: 'standin', user: 'standin', namespace: 'default' } }],
+      'apiVersion': 'v1',
+      'kind': 'Config',
+      'clusters': [{ name: 'standin', cluster }],
+      'users': [{ name: 'standin', user: { token: 'standin-token' } }],
+      'contexts': [{ name: 'standin', context: { cluster: 'standin', user: 'standin', namespace: 'default' } }],
       'current-context': 'standin',
     }));
     return this;
@@ -123,4 +150,17 @@ export class KubeApiStandIn {
       res.end(JSON.stringify(response.body));
     }
   }
+}
+
+function pathValue(item: unknown, dotted: string): unknown {
+  return dotted.split('.').reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), item);
+}
+
+/** Equality-only field and label selectors, as `kubectl` sends them. */
+function matchesSelectors(item: unknown, query: URLSearchParams): boolean {
+  const pairs = (selector: string | null) => (selector ? selector.split(',').map((p) => p.split('=')) : []);
+  const fieldsOk = pairs(query.get('fieldSelector')).every(([k, v]) => String(pathValue(item, k) ?? '') === v);
+  const labels = (pathValue(item, 'metadata.labels') ?? {}) as Record<string, string>;
+  const labelsOk = pairs(query.get('labelSelector')).every(([k, v]) => labels[k] === v);
+  return fieldsOk && labelsOk;
 }

@@ -1,0 +1,62 @@
+import { status } from '@grpc/grpc-js';
+import { MountError } from './errors';
+import { Limiter } from './limiter';
+import { ProviderMetrics } from './metrics';
+
+/** Anything with the AWS SDK v3 `send(command, { abortSignal })` shape. */
+export interface SdkClient {
+  send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any>;
+}
+
+/**
+ * The per-mount context every AWS and Kubernetes call goes through: it carries
+ * the mount's abort signal, bounds concurrency (per mount and overall) and
+ * counts calls for the mount's log line and the metrics.
+ */
+export class CallContext {
+  /** AWS calls by `service:Action`. */
+  public readonly aws: Record<string, number> = {};
+  /** Kubernetes API reads (cache misses) by resource. */
+  public readonly kube: Record<string, number> = {};
+  private readonly mountLimiter: Limiter;
+
+  constructor(
+    public readonly signal: AbortSignal,
+    private readonly globalLimiter: Limiter,
+    mountConcurrency: number,
+    private readonly metrics?: ProviderMetrics,
+  ) {
+    this.mountLimiter = new Limiter(mountConcurrency);
+  }
+
+  /** Sends one AWS command through both limiters, aborting with the mount. */
+  public async send<T>(client: SdkClient, service: string, command: any): Promise<T> {
+    const action = command.constructor.name.replace(/Command$/, '');
+    return this.mountLimiter.run(() => this.globalLimiter.run(async () => {
+      this.throwIfAborted();
+      this.aws[`${service}:${action}`] = (this.aws[`${service}:${action}`] ?? 0) + 1;
+      this.metrics?.awsCall(service, action);
+      return client.send(command, { abortSignal: this.signal }) as Promise<T>;
+    }));
+  }
+
+  /** Records one Kubernetes API read. */
+  public kubeCall(resource: string): void {
+    this.kube[resource] = (this.kube[resource] ?? 0) + 1;
+    this.metrics?.kubeCall(resource);
+  }
+
+  /** Total AWS calls so far. */
+  public get awsTotal(): number {
+    return Object.values(this.aws).reduce((a, b) => a + b, 0);
+  }
+
+  /** Total Kubernetes reads so far. */
+  public get kubeTotal(): number {
+    return Object.values(this.kube).reduce((a, b) => a + b, 0);
+  }
+
+  public throwIfAborted(): void {
+    if (this.signal.aborted) throw new MountError(status.CANCELLED, 'The mount was cancelled or ran past its deadline.', 'Cancelled');
+  }
+}
