@@ -99,7 +99,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   tsconfigDev: {
     include: ['../lib/**/*.ts', '../provider/**/*.ts', '../examples/**/*.ts'],
-    compilerOptions: {},
+    // The README's usage example (examples/usage.ts) imports the package by name.
+    compilerOptions: { paths: { 'cdk-eks-secrets-store': ['../lib/index.ts'] } },
   },
   eslintOptions: {
     dirs: ['lib'],
