@@ -123,6 +123,7 @@ for (const pattern of [
   '/cdk.json',
   '/examples/',
   '/provider/src/',
+  '/provider/proto/',
   '/provider/test/',
   '/provider/tsconfig.json',
   '/provider/build.mjs',
@@ -134,6 +135,7 @@ for (const pattern of [
   // re-include what the bundled provider mode needs (after the generic `dist`)
   '!/provider/Dockerfile',
   '!/provider/dist/main.js',
+  '!/provider/dist/kube-client.js',
   '!/provider/dist/doctor.js',
   '!/provider/dist/*.proto',
 ]) {
@@ -150,6 +152,7 @@ project.testTask.prependSpawn(bundle);
 project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
 
 project.addTask('bench', { description: 'Provider benchmark (prints figures)', exec: 'ts-node --transpile-only provider/bench/bench.ts' });
+project.addTask('demo', { description: 'End to end on this machine: sample app synth -> moto -> provider -> files in pod my-app (args: irsa | pod-identity | all)', exec: 'ts-node --transpile-only test/e2e/demo.ts', receiveArgs: true, env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' } });
 project.addTask('synth:example', {
   description: 'Synthesize the sample app in examples/',
   exec: 'cdk synth --quiet',

@@ -1,4 +1,5 @@
 export * from './install';
+export * from './bundled-provider';
 export * from './secret-object';
 export * from './secret-provider-class';
 export * from './workload-identity';

@@ -2,6 +2,7 @@ import { Stack, Token } from 'aws-cdk-lib';
 import { CfnAddon } from 'aws-cdk-lib/aws-eks';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct, IConstruct, IDependable } from 'constructs';
+import { BundledProviderInstallOptions, installBundledProvider } from './bundled-provider';
 import { SecretsStoreValidationError } from './private/errors';
 
 /** Name of the managed EKS add-on that installs the driver and the AWS provider. */
@@ -94,6 +95,14 @@ export abstract class SecretsStoreInstall {
     return new ExistingInstall(options);
   }
 
+  /**
+   * Install the driver from its Helm chart and this package's own AWS provider as a DaemonSet
+   * (image built from the shipped `provider/` directory at `cdk deploy`, or one you give).
+   */
+  public static bundledProvider(options: BundledProviderInstallOptions = {}): SecretsStoreInstall {
+    return new BundledProviderInstall(options);
+  }
+
   /** Short name of the mode, for messages. */
   public abstract readonly mode: string;
 
@@ -117,6 +126,19 @@ export interface ExistingInstallOptions {
    * @default ['aws']
    */
   readonly providerNames?: string[];
+}
+
+class BundledProviderInstall extends SecretsStoreInstall {
+  public readonly mode = 'bundled-provider';
+  public readonly installsDriver = true;
+
+  constructor(private readonly options: BundledProviderInstallOptions) {
+    super();
+  }
+
+  public bind(scope: Construct, cluster: eks.ICluster): InstalledSecretsStore {
+    return installBundledProvider(scope, cluster, this.options);
+  }
 }
 
 class ExistingInstall extends SecretsStoreInstall {

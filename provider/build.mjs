@@ -9,6 +9,19 @@ const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, 'dist');
 const version = JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')).version;
 
+/**
+ * node-fetch 2 (used by the Kubernetes client) takes `URL` from node:url and only
+ * falls back to whatwg-url on runtimes without one, which Node 20 is not. The
+ * fallback's import alone parses tr46's Unicode table: ~7 MB of RSS for nothing.
+ */
+const nodeFetchUsesNodeUrl = {
+  name: 'node-fetch-uses-node-url',
+  setup(b) {
+    b.onResolve({ filter: /^whatwg-url$/ }, (args) =>
+      (/[\\/]node_modules[\\/]node-fetch[\\/]/.test(args.importer) ? { path: 'node:url', external: true } : undefined));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -22,10 +35,27 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
   define: { __PROVIDER_VERSION__: JSON.stringify(version) },
+  // Prefer packages' ES module builds (the AWS SDK's among them): esbuild can drop
+  // what is not imported from those, not from CommonJS (start-up ~300 -> ~210 ms).
+  mainFields: ['module', 'main'],
+  plugins: [nodeFetchUsesNodeUrl],
+};
+
+/**
+ * Leaves `import('./kube-client.mjs')` to run time as `./kube-client.js` next to
+ * main.js: the Kubernetes client is bundled on its own (below), because code in
+ * a bundle costs memory even when it never runs.
+ */
+const kubeClientApart = {
+  name: 'kube-client-apart',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/kube-client\.mjs$/ }, () => ({ path: './kube-client.js', external: true }));
+  },
 };
 
 mkdirSync(dist, { recursive: true });
-await build({ ...common, entryPoints: [join(here, 'src', 'main.ts')], outfile: join(dist, 'main.js') });
+await build({ ...common, entryPoints: [join(here, 'src', 'main.ts')], outfile: join(dist, 'main.js'), plugins: [...common.plugins, kubeClientApart] });
+await build({ ...common, entryPoints: [join(here, 'src', 'kube-client.mts')], outfile: join(dist, 'kube-client.js') });
 // The gRPC service definition is loaded at run time from next to the bundle.
 copyFileSync(join(here, 'proto', 'csi-provider.proto'), join(dist, 'csi-provider.proto'));
 

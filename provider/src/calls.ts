@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { MountError } from './errors';
 import { Limiter } from './limiter';
-import { ProviderMetrics } from './metrics';
+import type { ProviderMetrics } from './metrics';
 
 /** Anything with the AWS SDK v3 `send(command, { abortSignal })` shape. */
 export interface SdkClient {

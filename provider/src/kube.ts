@@ -1,8 +1,8 @@
-// The only module that loads @kubernetes/client-node. Everything else sees the
-// ClusterReader interface, so unit tests use fakes. The client is loaded on the
-// first read (a dynamic import: the package is ESM-only and large; esbuild
-// inlines it but runs its initialisation only then), which keeps start-up fast
-// and idle memory low for providers that never need the Kubernetes API.
+// The Kubernetes side of the provider. Everything else sees the ClusterReader
+// interface, so unit tests use fakes. The client itself (@kubernetes/client-node,
+// ESM-only and large) lives in kube-client.mts, which provider/build.mjs bundles
+// separately as dist/kube-client.js; it is loaded on the first read, which keeps
+// start-up fast and idle memory low.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CoreV1Api } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
@@ -52,10 +52,10 @@ export class KubeClusterReader implements ClusterReader {
   }
 
   private client(): Promise<CoreV1Api> {
-    this.api ??= import('@kubernetes/client-node').then(({ CoreV1Api: Api, KubeConfig }) => {
-      const config = new KubeConfig();
-      config.loadFromDefault();
-      return config.makeApiClient(Api);
+    // A failed load or config is not cached: the next read tries again.
+    this.api ??= import('./kube-client.mjs').then((m) => m.connectCoreV1()).catch((err) => {
+      this.api = undefined;
+      throw err;
     });
     return this.api;
   }

@@ -7,7 +7,7 @@ import { ClusterInfo } from './cluster';
 import { CredentialBroker, POD_IDENTITY_ENDPOINTS } from './credentials';
 import { checkKubeconfig, KubeClusterReader } from './kube';
 import { createLogger, Logger } from './logging';
-import { ProviderMetrics } from './metrics';
+import type { ProviderMetrics } from './metrics';
 import { BatchPermissionMemory, SecretsManagerFetcher } from './secrets-manager';
 import { ProviderServer } from './server';
 import { SsmFetcher } from './ssm';
@@ -127,7 +127,8 @@ async function main(): Promise<void> {
   const logger = createLogger();
   checkKubeconfig();
   const socket = prepareSocket(settings);
-  const metrics = settings.metricsPort !== undefined ? new ProviderMetrics() : undefined;
+  // prom-client is loaded only when metrics are asked for: it costs memory otherwise unused.
+  const metrics = settings.metricsPort !== undefined ? new (await import('./metrics.js')).ProviderMetrics() : undefined;
   const metricsServer = metrics ? await metrics.serve(settings.metricsPort!) : undefined;
   const { clients, provider } = wire(settings, logger, metrics);
 

@@ -7,7 +7,7 @@ import { CallContext } from './calls';
 import { MountError } from './errors';
 import { Limiter } from './limiter';
 import { Logger } from './logging';
-import { ProviderMetrics } from './metrics';
+import type { ProviderMetrics } from './metrics';
 import { mount, MountServices, MountSummary } from './mount';
 
 /** The driver-facing API version this provider speaks. */

@@ -82,7 +82,7 @@ const RULE_TABLE: Row[] = [
   ['jmesPath without alias', { objects: '- objectName: s\n  objectType: secretsmanager\n  jmesPath:\n    - path: username\n' }, 'jmespath-entry', 'has no objectAlias'],
   ['jmesPath without path', { objects: '- objectName: s\n  objectType: secretsmanager\n  jmesPath:\n    - objectAlias: u\n' }, 'jmespath-entry', 'has no path'],
   ['jmesPath not a list', { objects: '- objectName: s\n  objectType: secretsmanager\n  jmesPath: username\n' }, 'jmespath-entry', 'not a list'],
-  ['jmesPath hyphenated key', { objects: '- objectName: s\n  objectType: secretsmanager\n  jmesPath:\n    - path: db-host\n      objectAlias: host\n' }, 'jmespath-syntax', `path: '"db-host"'`],
+  ['jmesPath hyphenated key', { objects: '- objectName: s\n  objectType: secretsmanager\n  jmesPath:\n    - path: db-host\n      objectAlias: host\n' }, 'jmespath-syntax', 'path: \'"db-host"\''],
   ['jmesPath alias escaping', { objects: '- objectName: s\n  objectType: secretsmanager\n  jmesPath:\n    - path: u\n      objectAlias: ".."\n' }, 'file-name', 'outside the mount'],
   // Rule 8: duplicate file names
   ['duplicate aliases', { objects: `${EXAMPLE_OBJECTS}- objectName: other\n  objectType: secretsmanager\n  objectAlias: db-password\n` }, 'duplicate-file', 'objects[0] "my-db-password" mounts too'],

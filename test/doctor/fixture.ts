@@ -4,14 +4,14 @@
  * served by the KubeApiStandIn. `healthyWorld` passes every check; each
  * scenario breaks one thing, then `runDoctor` runs the built bundle.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
+import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { CreateClusterCommand, DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { stringify } from 'yaml';
+import { ensureBundles } from '../support/bundle';
 import { KubeApiStandIn } from '../support/kube-api';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -230,14 +230,9 @@ export interface DoctorRun {
   readonly stderr: string;
 }
 
-/** Build provider/dist/doctor.js when it is missing or older than the doctor's or the contract's sources. */
+/** Build provider/dist/doctor.js (with the other bundles) when it is missing or stale. */
 export function ensureBundle(): void {
-  const newest = (dir: string): number => fs.readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
-    .reduce((t, e) => Math.max(t, fs.statSync(path.join((e as any).parentPath ?? (e as any).path, e.name)).mtimeMs), 0);
-  const sources = Math.max(newest(path.join(ROOT, 'provider', 'src', 'doctor')), newest(path.join(ROOT, 'lib', 'contract')));
-  if (fs.existsSync(BUNDLE) && fs.statSync(BUNDLE).mtimeMs >= sources) return;
-  execFileSync(process.execPath, [path.join(ROOT, 'provider', 'build.mjs')], { cwd: ROOT, stdio: 'pipe' });
+  ensureBundles();
 }
 
 /** Run the bundled doctor against a stand-in and moto. */

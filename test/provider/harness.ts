@@ -9,23 +9,23 @@
  *   await provider.stop();
  */
 /* eslint-disable @typescript-eslint/member-ordering -- the static factories sit next to the constructor they call */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { ensureBundles, REPO_ROOT } from '../support/bundle';
 import type { KubeApiStandIn } from '../support/kube-api';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export { REPO_ROOT };
+
 export const BUNDLE = path.join(REPO_ROOT, 'provider', 'dist', 'main.js');
 const PROTO = path.join(REPO_ROOT, 'provider', 'proto', 'csi-provider.proto');
 
-/** Builds provider/dist/main.js with provider/build.mjs unless it is there already (set PROVIDER_REBUILD=1 to force). */
+/** Builds the bundles with provider/build.mjs when they are missing or stale (PROVIDER_REBUILD=1 forces it). */
 export function ensureBundle(): string {
-  if (!fs.existsSync(BUNDLE) || process.env.PROVIDER_REBUILD === '1') {
-    execFileSync(process.execPath, [path.join(REPO_ROOT, 'provider', 'build.mjs')], { cwd: REPO_ROOT, stdio: 'inherit' });
-  }
+  ensureBundles();
   return BUNDLE;
 }
 

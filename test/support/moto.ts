@@ -7,6 +7,15 @@ export interface MotoServer {
   readonly process?: ChildProcess;
 }
 
+// moto's own server entry point, plus a thread that ends the process when the
+// parent's end of stdin closes.
+const MOTO_UNTIL_STDIN_CLOSES = [
+  'import os, sys, threading',
+  'from moto.server import main',
+  'threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()',
+  'main(sys.argv[1:])',
+].join('\n');
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -29,19 +38,19 @@ async function isUp(endpoint: string): Promise<boolean> {
 
 /**
  * Use the moto server named by MOTO_ENDPOINT (`.ci/run` starts one), or start
- * one on a free loopback port. `python3 -m moto.server` comes from PyPI
- * `moto[server]`.
+ * one on a free loopback port (always, with `fresh`: an empty account state).
+ * moto comes from PyPI `moto[server]`. The server exits when its standard
+ * input closes, so it never outlives the test process, even one that is killed.
  */
-export async function startMoto(): Promise<MotoServer> {
+export async function startMoto(options: { fresh?: boolean } = {}): Promise<MotoServer> {
   const given = process.env.MOTO_ENDPOINT;
-  if (given && (await isUp(given))) {
+  if (!options.fresh && given && (await isUp(given))) {
     return { endpoint: given };
   }
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(process.env.PYTHON ?? 'python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    detached: false,
+  const child = spawn(process.env.PYTHON ?? 'python3', ['-c', MOTO_UNTIL_STDIN_CLOSES, '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['pipe', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr?.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
