@@ -1,9 +1,9 @@
 import { KubectlV33Layer } from '@aws-cdk/lambda-layer-kubectl-v33';
 import { Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { SecretObject, SecretsStore, SecretsStoreInstall, WorkloadIdentity } from 'cdk-eks-secrets-store';
 import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { SecretObject, SecretsStore, SecretsStoreInstall, WorkloadIdentity } from 'cdk-eks-secrets-store';
 
 declare const stack: Stack;
 

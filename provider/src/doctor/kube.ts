@@ -13,7 +13,8 @@ export type {
   V1Pod,
   V1PodSpec,
   V1ServiceAccount,
-} from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+} from '@kubernetes/client-node' with { 'resolution-mode': 'import',
+  };
 
 /** A SecretProviderClass as served by the API (only the fields the doctor reads). */
 export interface SecretProviderClassObject {
