@@ -6,7 +6,7 @@
  * boundary the role's own policies cannot show).
  */
 import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
+import { LoopbackServer } from '../support/loopback';
 
 export type Decide = (action: string, resource: string) => 'allowed' | 'explicitDeny' | 'implicitDeny';
 
@@ -21,8 +21,7 @@ export interface PodIdentityAssociation {
 export class AwsStandIn {
   /** Calls answered here (not forwarded), e.g. `SimulatePrincipalPolicy`. */
   public readonly answered: string[] = [];
-  private server?: http.Server;
-  private _url?: string;
+  private readonly listener = new LoopbackServer('AwsStandIn', (req, body, res) => this.answer(req, body, res));
 
   constructor(
     private readonly moto: string,
@@ -30,24 +29,16 @@ export class AwsStandIn {
   ) {}
 
   public get url(): string {
-    if (!this._url) throw new Error('AwsStandIn is not started');
-    return this._url;
+    return this.listener.url;
   }
 
   public async start(): Promise<this> {
-    this.server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', () => void this.answer(req, Buffer.concat(chunks), res));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this._url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    await this.listener.start();
     return this;
   }
 
   public async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.listener.stop();
   }
 
   private async answer(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): Promise<void> {

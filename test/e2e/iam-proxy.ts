@@ -19,7 +19,7 @@
  * - Anything else is refused (fail closed).
  */
 import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
+import { LoopbackServer } from '../support/loopback';
 import {
   GetOpenIDConnectProviderCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, ListAttachedRolePoliciesCommand,
   ListOpenIDConnectProvidersCommand, ListRolePoliciesCommand, GetPolicyCommand, GetPolicyVersionCommand,
@@ -64,8 +64,7 @@ export class IamPolicyProxy {
   private readonly sessions = new Map<string, RoleSession>();
   private readonly iam: IAMClient;
   private readonly admin: (region: string) => SecretsManagerClient;
-  private server?: http.Server;
-  private _url?: string;
+  private readonly listener = new LoopbackServer('IamPolicyProxy', (req, body, res) => this.handle(req, body.toString(), res));
 
   constructor(private readonly options: IamProxyOptions) {
     const config = (region: string) => ({ region, endpoint: options.motoEndpoint, credentials: { accessKeyId: 'admin', secretAccessKey: 'admin' } });
@@ -74,8 +73,7 @@ export class IamPolicyProxy {
   }
 
   public get url(): string {
-    if (!this._url) throw new Error('IamPolicyProxy is not started');
-    return this._url;
+    return this.listener.url;
   }
 
   /** Credentials issued outside the proxy (Pod Identity: EKS Auth's AssumeRoleForPodIdentity stand-in). */
@@ -84,19 +82,12 @@ export class IamPolicyProxy {
   }
 
   public async start(): Promise<this> {
-    this.server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', () => void this.handle(req, Buffer.concat(chunks).toString(), res));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this._url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    await this.listener.start();
     return this;
   }
 
   public async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.listener.stop();
     this.iam.destroy();
   }
 

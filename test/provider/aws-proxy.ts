@@ -7,7 +7,7 @@
  * sees them; the provider itself sends the ARNs as AWS expects.
  */
 import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
+import { LoopbackServer } from '../support/loopback';
 
 /** One AWS call seen by the proxy. */
 export interface AwsCall {
@@ -49,14 +49,12 @@ export class AwsProxy {
   public readonly calls: AwsCall[] = [];
   public delayMs = 0;
   private readonly faults: FaultRule[] = [];
-  private server?: http.Server;
-  private _url?: string;
+  private readonly listener = new LoopbackServer('AwsProxy', (req, body, res) => this.handle(req, body.toString(), res));
 
   constructor(private readonly target: string) {}
 
   public get url(): string {
-    if (!this._url) throw new Error('AwsProxy is not started');
-    return this._url;
+    return this.listener.url;
   }
 
   public addFault(rule: FaultRule): void {
@@ -77,19 +75,12 @@ export class AwsProxy {
   }
 
   public async start(): Promise<this> {
-    this.server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', () => void this.handle(req, Buffer.concat(chunks).toString(), res));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this._url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    await this.listener.start();
     return this;
   }
 
   public async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.listener.stop();
   }
 
   private async handle(req: http.IncomingMessage, body: string, res: http.ServerResponse): Promise<void> {

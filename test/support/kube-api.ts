@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
+import { LoopbackServer } from './loopback';
 
 /** A request the stand-in received. */
 export interface KubeRequest {
@@ -32,9 +32,8 @@ export class KubeApiStandIn {
   public readonly requests: KubeRequest[] = [];
   private readonly objects = new Map<string, unknown>();
   private readonly handlers: KubeHandler[] = [];
-  private server?: http.Server;
+  private readonly listener = new LoopbackServer('KubeApiStandIn', (req, _body, res) => this.answer(req, res));
   private dir?: string;
-  private _url?: string;
   private _kubeconfigPath?: string;
 
   constructor(objects: Record<string, unknown> = {}) {
@@ -86,8 +85,7 @@ export class KubeApiStandIn {
   }
 
   public get url(): string {
-    if (!this._url) throw new Error('KubeApiStandIn is not started');
-    return this._url;
+    return this.listener.url;
   }
 
   public get kubeconfigPath(): string {
@@ -96,14 +94,11 @@ export class KubeApiStandIn {
   }
 
   public async start(): Promise<this> {
-    this.server = http.createServer((req, res) => this.answer(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    const { port } = this.server.address() as AddressInfo;
-    this._url = `http://127.0.0.1:${port}`;
+    const url = await this.listener.start();
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kube-standin-'));
     this._kubeconfigPath = path.join(this.dir, 'kubeconfig');
     // client-node refuses plain HTTP unless TLS verification is explicitly off.
-    const cluster = { 'server': this._url, 'insecure-skip-tls-verify': true };
+    const cluster = { 'server': url, 'insecure-skip-tls-verify': true };
     fs.writeFileSync(this._kubeconfigPath, stringify({
       'apiVersion': 'v1',
       'kind': 'Config',
@@ -116,11 +111,7 @@ export class KubeApiStandIn {
   }
 
   public async stop(): Promise<void> {
-    if (this.server) {
-      this.server.closeAllConnections();
-      await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-      this.server = undefined;
-    }
+    await this.listener.stop();
     if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
