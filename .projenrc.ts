@@ -61,7 +61,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'pino@^10',
     'prom-client@^15',
     '@types/jmespath',
-    'jose@^6',
+    'jsonwebtoken@^9',
+    '@types/jsonwebtoken',
     'commander@^14',
     'esbuild@^0.28.0',
     // tests

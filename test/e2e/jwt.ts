@@ -1,9 +1,10 @@
 /**
  * RS256 service-account tokens for the end-to-end flow: the stand-in cluster
- * signs them, the policy check (standing in for STS) verifies them. Built on
- * node:crypto because jose 6 is ESM-only and jest runs these files as CommonJS.
+ * signs them, the policy check (standing in for STS) verifies them, both with
+ * jsonwebtoken.
  */
-import { createPublicKey, generateKeyPairSync, KeyObject, sign, verify } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
+import * as jwt from 'jsonwebtoken';
 
 /** The stand-in cluster's OIDC signing key. */
 export interface SigningKey {
@@ -22,35 +23,23 @@ export function jwks(key: SigningKey): { keys: Array<Record<string, unknown>> } 
   return { keys: [{ ...key.publicKey.export({ format: 'jwk' }), kid: key.kid, alg: 'RS256', use: 'sig' }] };
 }
 
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-
-/** A signed token with `iat`/`exp` set (one hour). */
+/** A signed token, valid for one hour from now. */
 export function signJwt(key: SigningKey, claims: Record<string, unknown>): string {
-  const now = Math.floor(Date.now() / 1000);
-  const input = `${b64({ alg: 'RS256', typ: 'JWT', kid: key.kid })}.${b64({ iat: now, nbf: now, exp: now + 3600, ...claims })}`;
-  return `${input}.${sign('sha256', Buffer.from(input), key.privateKey).toString('base64url')}`;
+  return jwt.sign(claims, key.privateKey, { algorithm: 'RS256', keyid: key.kid, expiresIn: 3600, notBefore: 0 });
 }
 
 /** The claims without any check (to find the issuer); throws when the token is not a JWT. */
 export function decodeJwt(token: string): Record<string, any> {
-  const parts = token.split('.');
-  if (parts.length !== 3) throw new Error('The token is not a JWT (three dot-separated parts).');
-  return JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+  const claims = jwt.decode(token, { json: true });
+  if (!claims) throw new Error('The token is not a JWT.');
+  return claims;
 }
 
 /** The claims after checking the RS256 signature against `keySet` (by kid), the issuer and the lifetime. */
 export function verifyJwt(token: string, keySet: { keys: Array<Record<string, unknown>> }, issuer: string): Record<string, any> {
-  const [header, payload, signature] = token.split('.');
-  const head = JSON.parse(Buffer.from(header ?? '', 'base64url').toString('utf8'));
-  const jwk = keySet.keys.find((k) => k.kid === head.kid);
-  if (head.alg !== 'RS256' || !jwk) throw new Error(`No RS256 key "${head.kid}" for this token.`);
+  const kid = jwt.decode(token, { complete: true })?.header.kid;
+  const jwk = keySet.keys.find((k) => k.kid === kid);
+  if (!jwk) throw new Error(`No key "${kid}" in the issuer's key set for this token.`);
   const key = createPublicKey({ key: jwk as any, format: 'jwk' });
-  if (!verify('sha256', Buffer.from(`${header}.${payload}`), key, Buffer.from(signature ?? '', 'base64url'))) {
-    throw new Error('The token signature does not verify.');
-  }
-  const claims = decodeJwt(token);
-  const now = Date.now() / 1000;
-  if (claims.iss !== issuer) throw new Error(`The token's issuer is ${claims.iss}, expected ${issuer}.`);
-  if (typeof claims.exp !== 'number' || claims.exp < now || (claims.nbf ?? 0) > now + 60) throw new Error('The token is expired or not yet valid.');
-  return claims;
+  return jwt.verify(token, key, { algorithms: ['RS256'], issuer, clockTolerance: 60 }) as Record<string, any>;
 }
