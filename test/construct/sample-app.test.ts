@@ -9,9 +9,8 @@ import { parse } from 'yaml';
 import { kubernetesObjects, manifestIdOf, TEST_CONTEXT, withoutBookkeeping } from './util';
 import { SampleStack } from '../../examples/sample-stack';
 import { WorkloadIdentity } from '../../lib';
+import { writeUp } from '../support/write-up';
 
-const EXAMPLES = path.join(__dirname, '..', '..', '..', 'shared', 'examples');
-const readExample = (file: string) => parse(fs.readFileSync(path.join(EXAMPLES, file), 'utf8'));
 
 // GIVEN the sample app, synthesized once for the whole file (IRSA, its own cluster)
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sample-'));
@@ -26,7 +25,7 @@ afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
 describe('sample app manifests', () => {
   test('the SecretProviderClass means the same as the shared example', () => {
-    const expected = readExample('secret-provider-class.yaml');
+    const expected = writeUp('secret-provider-class.yaml');
     const actual = withoutBookkeeping(find('SecretProviderClass', 'aws-secrets'));
 
     expect(actual.apiVersion).toBe(expected.apiVersion);
@@ -38,7 +37,7 @@ describe('sample app manifests', () => {
   });
 
   test('the pod means the same as the shared example and runs as the IRSA service account', () => {
-    const expected = readExample('pod.yaml');
+    const expected = writeUp('pod.yaml');
     const actual = withoutBookkeeping(find('Pod', 'my-app'));
 
     expect(actual.apiVersion).toBe('v1');

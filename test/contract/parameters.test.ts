@@ -1,6 +1,6 @@
 import { checkClassParameters, ContractError, validateClassParameters } from '../../lib/contract';
 
-/** The class of the shared example (../shared/examples/secret-provider-class.yaml). */
+/** The class of the write-up (test/fixtures/write-up/secret-provider-class.yaml). */
 const EXAMPLE_OBJECTS = `
 - objectName: "my-db-password"
   objectType: "secretsmanager"

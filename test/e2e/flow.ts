@@ -27,7 +27,7 @@ import { mountRequest, tokensAttribute } from '../provider/fixtures';
 import { BUNDLE, MountResponse, ProviderProcess, REPO_ROOT } from '../provider/harness';
 import { PodIdentityAgentStandIn } from '../provider/pod-identity-agent';
 import { KubeApiStandIn } from '../support/kube-api';
-import { MotoServer, startMoto } from '../support/moto';
+import { MotoServer, startMoto, stopMoto } from '../support/moto';
 
 export type Identity = 'irsa' | 'pod-identity';
 
@@ -224,7 +224,7 @@ interface Environment {
 async function step3Deploy(s: Synthesized, log: (l: string) => void, cleanup: Array<() => Promise<void> | void>): Promise<Environment> {
   log('[3/7] Start moto on 127.0.0.1 and deploy the role and secret from the template');
   const moto = await startOwnMoto();
-  cleanup.push(() => void moto.process?.kill());
+  cleanup.push(() => stopMoto(moto));
   const signingKey = newSigningKey('e2e-cluster');
   const issuer = `https://oidc.eks.${REGION}.amazonaws.com/id/${randomBytes(16).toString('hex').toUpperCase()}`;
   const proxy = await new IamPolicyProxy({ motoEndpoint: moto.endpoint, account: ACCOUNT, issuers: { [issuer]: jwks(signingKey) } }).start();

@@ -13,6 +13,7 @@ import { filesAsText, MotoData, mountRequest, startCluster, unique } from './fix
 import { ensureBundle, ProviderProcess, REPO_ROOT } from './harness';
 import { PROVIDERS_DIR, SecretsStore, SecretsStoreInstall } from '../../lib';
 import { importedClusterStack, kubernetesObjects } from '../construct/util';
+import { writeUp } from '../support/write-up';
 
 const PROVIDER_DIR = path.join(REPO_ROOT, 'provider');
 /** Where the base image (distroless nodejs) keeps node; stands for this machine's node. */
@@ -130,7 +131,7 @@ describe('provider image', () => {
       expect(fs.readdirSync(socketDir)).toEqual(['aws.sock']);
 
       // AND the shared example class, with this run's secret name, mounts db-password
-      const example = parse(fs.readFileSync('/work/shared/examples/secret-provider-class.yaml', 'utf8'));
+      const example = writeUp('secret-provider-class.yaml');
       const objects = parse(example.spec.parameters.objects);
       expect(objects).toEqual([{ objectName: 'my-db-password', objectType: 'secretsmanager', objectAlias: 'db-password' }]);
       objects[0].objectName = secret;

@@ -1,6 +1,6 @@
-import type { MotoServer } from './moto';
+import { MotoServer, stopMoto } from './moto';
 
 export default async function globalTeardown(): Promise<void> {
   const moto = (globalThis as any).__MOTO__ as MotoServer | undefined;
-  moto?.process?.kill();
+  if (moto) await stopMoto(moto);
 }

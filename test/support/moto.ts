@@ -65,3 +65,14 @@ export async function startMoto(options: { fresh?: boolean } = {}): Promise<Moto
     `moto server did not start on ${endpoint}. Install it with: pip install 'moto[server]'\n${stderr}`,
   );
 }
+
+/** Stops a moto server this process started (one named by MOTO_ENDPOINT is left running). */
+export async function stopMoto(moto: MotoServer): Promise<void> {
+  const child = moto.process;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill();
+  child.stdin?.destroy();
+  child.stderr?.destroy();
+  await exited;
+}
