@@ -103,25 +103,74 @@ export async function readFromVolume(targetPath: string, fileNames: readonly str
   }
 }
 
+/** The link through which the mounted names point at the current set of files. */
+const DATA_LINK = '..data';
+
 /**
- * Writes the files into the mount, for drivers that expect the provider to:
- * every file goes to a temporary name first, and only when all are written are
- * they renamed into place (each rename is atomic).
+ * Writes the files into the mount, for drivers that expect the provider to,
+ * so that a reader sees the whole old set or the whole new one, never a mix
+ * (the scheme of Kubernetes' own secret volumes):
+ * 1. the set is written into a new hidden directory `..<time>`;
+ * 2. the link `..data` is switched to it with one rename;
+ * 3. every top-level name is a link through `..data`; names no longer mounted are removed;
+ * 4. the previous set's directory is removed.
  */
 export async function writeFiles(targetPath: string, files: readonly MountFile[]): Promise<void> {
-  const suffix = `.tmp-${randomBytes(6).toString('hex')}`;
-  const staged: Array<[string, string]> = [];
+  const tops = new Set(files.map((f) => f.path.split('/')[0]));
+  for (const top of tops) {
+    if (top.startsWith('..')) {
+      throw invalid(`File "${top}" starts with "..", which the provider's own file writer reserves. Fix: choose another objectAlias.`, 'FileName');
+    }
+  }
+
+  // 1. The whole set, in a directory no reader looks at yet.
+  const version = `..${new Date().toISOString().replace(/[:.]/g, '_')}.${randomBytes(4).toString('hex')}`;
+  const versionDir = path.join(targetPath, version);
   try {
+    await fs.mkdir(versionDir, { mode: 0o755 });
     for (const file of files) {
-      const final = inside(targetPath, file.path);
-      await fs.mkdir(path.dirname(final), { recursive: true });
-      await fs.writeFile(final + suffix, file.contents, { mode: file.mode });
-      await fs.chmod(final + suffix, file.mode);
-      staged.push([final + suffix, final]);
+      const full = inside(versionDir, file.path);
+      await fs.mkdir(path.dirname(full), { recursive: true });
+      await fs.writeFile(full, file.contents, { mode: file.mode });
+      await fs.chmod(full, file.mode);
     }
   } catch (err) {
-    await Promise.all(staged.map(([tmp]) => fs.rm(tmp, { force: true })));
+    await fs.rm(versionDir, { recursive: true, force: true });
+    if (err instanceof MountError) throw err;
     throw new MountError(status.INTERNAL, `Writing files into ${targetPath} failed: ${(err as Error).message}.`, 'WriteFailed');
   }
-  for (const [tmp, final] of staged) await fs.rename(tmp, final);
+
+  // 2. One rename switches every name to the new set.
+  const dataLink = path.join(targetPath, DATA_LINK);
+  const previous = await fs.readlink(dataLink).catch(() => undefined);
+  const nextLink = path.join(targetPath, `${DATA_LINK}_tmp`);
+  await fs.rm(nextLink, { force: true });
+  await fs.symlink(version, nextLink);
+  await fs.rename(nextLink, dataLink);
+
+  // 3. Mounted names point through ..data; names of an earlier set that are gone are removed.
+  for (const top of tops) await linkThroughData(targetPath, top);
+  for (const entry of await fs.readdir(targetPath)) {
+    if (!entry.startsWith('..') && !tops.has(entry)) await removeIfOurs(path.join(targetPath, entry));
+  }
+
+  // 4. The previous set is no longer reachable.
+  if (previous && previous !== version && previous.startsWith('..')) {
+    await fs.rm(path.join(targetPath, previous), { recursive: true, force: true });
+  }
+}
+
+async function linkThroughData(targetPath: string, top: string): Promise<void> {
+  const link = path.join(targetPath, top);
+  const existing = await fs.lstat(link).catch(() => undefined);
+  if (existing?.isSymbolicLink() && (await fs.readlink(link)) === path.join(DATA_LINK, top)) return;
+  // A plain file or directory left by a writer that did not use ..data is replaced once.
+  if (existing) await fs.rm(link, { recursive: true, force: true });
+  await fs.symlink(path.join(DATA_LINK, top), link);
+}
+
+/** Removes a name only when it is one of our links through ..data. */
+async function removeIfOurs(entry: string): Promise<void> {
+  const target = await fs.readlink(entry).catch(() => undefined);
+  if (target?.startsWith(`${DATA_LINK}/`)) await fs.rm(entry, { force: true });
 }

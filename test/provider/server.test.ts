@@ -89,7 +89,7 @@ describe('provider process', () => {
     }
   });
 
-  test('--write-files writes every file into the target path with its mode', async () => {
+  test('--write-files writes every file into the target path with its mode, swapping whole sets atomically', async () => {
     const kube = await startCluster();
     const target = fs.mkdtempSync(path.join(os.tmpdir(), 'target-'));
     const provider = await ProviderProcess.start({ kube, env: { AWS_ENDPOINT_URL: process.env.MOTO_ENDPOINT }, args: ['--write-files', 'true'] });
@@ -98,8 +98,20 @@ describe('provider process', () => {
       await MotoData.createSecret(name, '{"u":"x"}');
       await provider.mount(mountRequest({ targetPath: target, params: { objects: `- objectName: ${name}\n  objectType: secretsmanager\n  objectAlias: s\n  filePermission: "0600"\n  jmesPath:\n    - path: u\n      objectAlias: u\n` } }));
       expect(fs.readFileSync(path.join(target, 's'), 'utf8')).toBe('{"u":"x"}');
+      expect(fs.readFileSync(path.join(target, 'u'), 'utf8')).toBe('x');
       expect((fs.statSync(path.join(target, 's')).mode % 0o1000).toString(8)).toBe('600');
-      expect(fs.readdirSync(target).sort()).toEqual(['s', 'u']);
+      const visible = () => fs.readdirSync(target).filter((f) => !f.startsWith('..')).sort();
+      expect(visible()).toEqual(['s', 'u']);
+      const firstSet = fs.readlinkSync(path.join(target, '..data'));
+
+      // AND a remount with another set swaps ..data to a new directory, drops the name no longer mounted and the old set
+      await MotoData.rotateSecret(name, '{"u":"y"}');
+      await provider.mount(mountRequest({ targetPath: target, params: { objects: `- objectName: ${name}\n  objectType: secretsmanager\n  objectAlias: s\n` } }));
+      expect(visible()).toEqual(['s']);
+      expect(fs.readFileSync(path.join(target, 's'), 'utf8')).toBe('{"u":"y"}');
+      expect(fs.readlinkSync(path.join(target, '..data'))).not.toBe(firstSet);
+      expect(fs.existsSync(path.join(target, firstSet))).toBe(false);
+      expect(fs.readdirSync(target).filter((f) => f.startsWith('..')).length).toBe(2); // ..data and the current set
     } finally {
       await provider.stop();
       await kube.stop();
