@@ -33,6 +33,9 @@ export function parseBool(value: string): boolean | undefined {
   return undefined;
 }
 
+/** The longest file name (one path element) Linux file systems take, in bytes. */
+const MAX_FILE_NAME_BYTES = 255;
+
 /** The default character that replaces `/` in file names. */
 export const DEFAULT_PATH_TRANSLATION = '_';
 
@@ -63,5 +66,7 @@ function unsafeFileNameReason(fileName: string): string | undefined {
   if (elements.some((e) => e === '..')) return 'has a ".." element and would land outside the mount';
   if (fileName === '.' || elements.every((e) => e === '.' || e === '')) return 'names the mount directory itself';
   if (elements.some((e) => e === '')) return 'has an empty path element';
+  const long = elements.find((e) => Buffer.byteLength(e, 'utf8') > MAX_FILE_NAME_BYTES);
+  if (long) return `has a name of ${Buffer.byteLength(long, 'utf8')} bytes, over the ${MAX_FILE_NAME_BYTES} a file system allows`;
   return undefined;
 }

@@ -63,6 +63,11 @@ const KNOWN_JMESPATH_KEYS = new Set(['path', 'objectAlias', 'filePermission']);
 
 type Mapping = Record<string, unknown>;
 
+function describeChars(chars: string[]): string {
+  const shown = chars.map((c) => (/\s/.test(c) ? `whitespace (${JSON.stringify(c)})` : `"${c}"`));
+  return `the character${chars.length > 1 ? 's' : ''} ${shown.join(', ')}`;
+}
+
 function isMapping(value: unknown): value is Mapping {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -128,10 +133,12 @@ class ObjectReader {
     const type = this.readType(entry, arn, subject);
     if (!type) return undefined;
     if (arn) this.checkArnService(arn, type, subject);
+    this.checkName(name, arn, type, subject);
 
-    // Rule 4: SSM takes a version or a label, not both.
+    // Rule 4: SSM takes a version or a label, not both; a version is a number.
     const version = optionalString(entry, 'objectVersion');
     const versionLabel = optionalString(entry, 'objectVersionLabel');
+    if (type === 'ssmparameter') this.checkSsmVersion(version, subject);
     if (type === 'ssmparameter' && version && versionLabel) {
       this.problem('ssm-version-and-label', subject, `gives both objectVersion "${version}" and objectVersionLabel "${versionLabel}".`,
         'Keep one of them: SSM reads a parameter by version or by label.');
@@ -201,6 +208,36 @@ class ObjectReader {
     }
   }
 
+  /**
+   * Names hold only the characters the service allows. Wildcards matter most:
+   * a name with `*` or `?` cannot exist, and would widen an IAM grant built from it.
+   */
+  private checkName(name: string, arn: ParsedArn | undefined, type: ObjectType, subject: string): void {
+    if (this.ctx.isUnresolved(name)) return;
+    if (arn) {
+      const wild = [...new Set(name.match(/[*?\s]/g) ?? [])];
+      if (wild.length > 0) {
+        this.problem('object-name', subject, `is an ARN with ${describeChars(wild)}, which no secret or parameter ARN has.`,
+          'Name one object by its exact ARN: wildcards are not allowed.');
+      }
+      return;
+    }
+    const allowed = type === 'secretsmanager' ? /[A-Za-z0-9/_+=.@-]/ : /[A-Za-z0-9/_.-]/;
+    const bad = [...new Set([...name].filter((c) => !allowed.test(c)))];
+    if (bad.length > 0) {
+      this.problem('object-name', subject, `has ${describeChars(bad)}, which ${type === 'secretsmanager' ? 'Secrets Manager secret' : 'SSM parameter'} names cannot contain.`,
+        type === 'secretsmanager'
+          ? 'Use the exact secret name (letters, digits and / _ + = . @ -) or its full ARN; wildcards are not allowed.'
+          : 'Use the exact parameter name (letters, digits and / _ . -) or its full ARN; wildcards are not allowed.');
+    }
+  }
+
+  private checkSsmVersion(version: string | undefined, subject: string): void {
+    if (version === undefined || this.ctx.isUnresolved(version) || /^[1-9][0-9]*$/.test(version)) return;
+    this.problem('ssm-version', subject, `has objectVersion "${version}", but SSM parameter versions are whole numbers.`,
+      'Give the version number (e.g. objectVersion: "3"), or use objectVersionLabel for a label.');
+  }
+
   /** Rule 5: the file name after translation; undefined names are skipped at synth. */
   private fileName(alias: string, subject: string): string {
     if (this.ctx.pathTranslation === undefined || this.ctx.isUnresolved(alias)) return alias;
@@ -257,8 +294,13 @@ class ObjectReader {
     const error = jmesPathSyntaxError(path);
     if (!error) return;
     const hint = jmesPathHint(path);
-    this.problem('jmespath-syntax', where, `has the path "${path}", which is not a valid JMESPath expression (${error}).`,
-      hint ? `Quote keys that contain a hyphen: path: '${hint}'.` : 'Correct the expression; see https://jmespath.org/specification.html.');
+    if (hint) {
+      this.problem('jmespath-syntax', where, `has the path "${path}", which JMESPath cannot read: it takes "-" for a minus sign, so a key with a hyphen must be quoted.`,
+        `Quote keys that contain a hyphen: path: '${hint}'.`);
+    } else {
+      this.problem('jmespath-syntax', where, `has the path "${path}", which is not a valid JMESPath expression (${error}).`,
+        'Correct the expression; see https://jmespath.org/specification.html.');
+    }
   }
 
   /** Rule 9: the failover object needs an alias, a failover region and the same pinned version. */
@@ -292,6 +334,8 @@ class ObjectReader {
       this.problem('ssm-version-and-label', where, `gives both objectVersion "${failoverVersion}" and objectVersionLabel "${failoverLabel}".`, 'Keep one of them.');
     }
     const arn = this.readArn(name, where, this.ctx.failoverRegion, 'failoverRegion');
+    this.checkName(name, arn, type, where);
+    if (type === 'ssmparameter') this.checkSsmVersion(failoverVersion, where);
     if (arn) {
       const implied = this.typeOfArn(arn);
       if (implied && implied !== type) {
@@ -321,6 +365,22 @@ class ObjectReader {
       const subject = `objects[${object.index}] "${object.name}"`;
       claim(object.fileName, object.alias, subject);
       object.jmesPath.forEach((file, i) => claim(file.fileName, file.alias, `${subject} jmesPath[${i}]`));
+    }
+    this.checkFileDirectoryClashes(seen);
+  }
+
+  /** With path translation off, a file named `a` and a file `a/b` cannot both exist. */
+  private checkFileDirectoryClashes(files: Map<string, string>): void {
+    for (const [fileName, subject] of files) {
+      const elements = fileName.split('/');
+      for (let i = 1; i < elements.length; i++) {
+        const directory = elements.slice(0, i).join('/');
+        const owner = files.get(directory);
+        if (owner) {
+          this.problem('duplicate-file', subject, `mounts the file "${fileName}" inside "${directory}", which ${owner} mounts as a file.`,
+            'Give one of them another objectAlias: a name cannot be both a file and a directory.');
+        }
+      }
     }
   }
 }

@@ -42,6 +42,9 @@ export interface ValidationResult {
   readonly warnings: ContractProblem[];
 }
 
+/** The shape of an AWS region name: `us-east-1`, `us-gov-west-1`, `cn-north-1`, `us-isob-east-1`. */
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
 /** Reads the class-wide parameters; problems are appended to `problems`. */
 class ParameterReader {
   public readonly problems: ContractProblem[] = [];
@@ -70,6 +73,8 @@ class ParameterReader {
   public settings(primaryRegion: string | undefined): ClassSettings {
     const region = this.get('region');
     const failoverRegion = this.get('failoverRegion');
+    this.checkRegion('region', region);
+    this.checkRegion('failoverRegion', failoverRegion);
     if (this.known(failoverRegion) && this.known(primaryRegion) && failoverRegion === primaryRegion) {
       this.problem('parameter failoverRegion', `is "${failoverRegion}", the same as the primary region.`,
         'Set failoverRegion to a different region, or remove it.', 'failover-region');
@@ -81,6 +86,12 @@ class ParameterReader {
       usePodIdentity: this.usePodIdentity(),
       preferredAddressType: this.addressType(),
     };
+  }
+
+  private checkRegion(key: string, value: string | undefined): void {
+    if (!this.known(value) || REGION.test(value)) return;
+    this.problem(`parameter ${key}`, `is "${value}", which is not an AWS region name.`,
+      `Write a region such as "us-east-1" or "eu-central-1", or leave ${key} out.`, 'region');
   }
 
   private pathTranslation(): string | false {

@@ -18,13 +18,18 @@ export function formatProblem(problem: ContractProblem): string {
   return `${problem.subject}: ${problem.message} Fix: ${problem.fix}`;
 }
 
-/** Thrown when a SecretProviderClass breaks one or more rules; lists them all. */
+/** How many problems a ContractError message spells out; `problems` keeps them all. */
+const MAX_LISTED_PROBLEMS = 20;
+
+/** Thrown when a SecretProviderClass breaks one or more rules; lists them (the first 20 in its message). */
 export class ContractError extends Error {
   public readonly problems: ContractProblem[];
 
   constructor(problems: ContractProblem[]) {
-    const lines = problems.map(formatProblem);
-    super(lines.length === 1 ? lines[0] : `${lines.length} problems in the SecretProviderClass:\n- ${lines.join('\n- ')}`);
+    const lines = problems.slice(0, MAX_LISTED_PROBLEMS).map(formatProblem);
+    const more = problems.length - lines.length;
+    if (more > 0) lines.push(`... and ${more} more problem${more > 1 ? 's' : ''} like these.`);
+    super(problems.length === 1 ? lines[0] : `${problems.length} problems in the SecretProviderClass:\n- ${lines.join('\n- ')}`);
     this.name = 'ContractError';
     this.problems = problems;
   }

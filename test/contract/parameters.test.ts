@@ -30,6 +30,17 @@ describe('validateClassParameters', () => {
     expect(problems.map((p) => p.rule).sort()).toEqual(['object-name', 'object-type', 'path-translation']);
   });
 
+  test('a ContractError spells out the first 20 problems and counts the rest', () => {
+    const objects = Array.from({ length: 25 }, (_, i) => `- objectName: s${i}\n`).join('');
+    const problems = problemsOf({ objects });
+    expect(problems).toHaveLength(25);
+    const message = new ContractError(problems).message;
+    expect(message).toContain('25 problems');
+    expect(message).toContain('objects[19] "s19"');
+    expect(message).not.toContain('objects[20] "s20"');
+    expect(message).toContain('... and 5 more problems like these.');
+  });
+
   test('checkClassParameters throws a ContractError that lists each problem with its fix', () => {
     expect(() => checkClassParameters({ objects: '- objectName: a\n- objectName: b\n' })).toThrow(ContractError);
     try {
@@ -61,11 +72,19 @@ const RULE_TABLE: Row[] = [
   ['ARN of another service', { objects: '- objectName: arn:aws:s3:::bucket/key\n' }, 'object-type', 'cannot read'],
   ['type disagrees with ARN', { objects: '- objectName: arn:aws:ssm:us-east-1:123456789012:parameter/x\n  objectType: secretsmanager\n' }, 'object-type', 'Set objectType: ssmparameter'],
   ['malformed ARN', { objects: '- objectName: "arn:aws:secretsmanager"\n  objectType: secretsmanager\n' }, 'object-arn', 'not a valid ARN'],
+  ['wildcard in a secret name', { objects: '- objectName: "db*"\n  objectType: secretsmanager\n' }, 'object-name', 'the character "*", which Secrets Manager secret names cannot contain'],
+  ['question mark in a parameter name', { objects: '- objectName: "/app/d?"\n  objectType: ssmparameter\n' }, 'object-name', 'wildcards are not allowed'],
+  ['whitespace in a parameter name', { objects: '- objectName: "/app/db password"\n  objectType: ssmparameter\n' }, 'object-name', 'whitespace'],
+  ['"@" is fine for a secret, not for a parameter', { objects: '- objectName: "user@db"\n  objectType: secretsmanager\n- objectName: "user@db"\n  objectType: ssmparameter\n  objectAlias: p\n' }, 'object-name', 'objects[1] "user@db": has the character "@"'],
+  ['wildcard in an ARN', { objects: '- objectName: "arn:aws:ssm:us-east-1:123456789012:parameter/app/*"\n' }, 'object-name', 'by its exact ARN'],
+  ['wildcard in a failover object name', { failoverRegion: 'us-west-2', objects: '- objectName: s\n  objectType: secretsmanager\n  objectAlias: s\n  failoverObject:\n    objectName: "s*"\n' }, 'object-name', 'failoverObject: has the character "*"'],
   // Rule 3: ARN region equals the primary region
   ['ARN in another region', { objects: '- objectName: arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf\n' }, 'arn-region', 'Set region: "eu-west-1"'],
   ['ARN region matches region parameter', { region: 'eu-west-1', objects: '- objectName: arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf\n' }, '', ''],
   // Rule 4: SSM version and label
   ['SSM version and label', { objects: '- objectName: p\n  objectType: ssmparameter\n  objectVersion: "2"\n  objectVersionLabel: prod\n' }, 'ssm-version-and-label', 'Keep one'],
+  ['SSM version not a number', { objects: '- objectName: p\n  objectType: ssmparameter\n  objectVersion: latest\n' }, 'ssm-version', 'whole numbers'],
+  ['SSM version a number', { objects: '- objectName: p\n  objectType: ssmparameter\n  objectVersion: "12"\n' }, '', ''],
   ['Secrets Manager version and label', { objects: '- objectName: s\n  objectType: secretsmanager\n  objectVersion: abc\n  objectVersionLabel: AWSCURRENT\n' }, '', ''],
   // Rule 5: file names
   ['alias escaping with ..', { pathTranslation: 'False', objects: '- objectName: s\n  objectType: secretsmanager\n  objectAlias: ../../etc/passwd\n' }, 'file-name', 'outside the mount'],
@@ -73,6 +92,8 @@ const RULE_TABLE: Row[] = [
   ['alias .', { objects: '- objectName: s\n  objectType: secretsmanager\n  objectAlias: "."\n' }, 'file-name', 'mount directory itself'],
   ['slashes translated', { objects: '- objectName: /app/../db\n  objectType: ssmparameter\n' }, '', ''],
   ['name of slashes only, translation off', { pathTranslation: 'false', objects: '- objectName: ///\n  objectType: ssmparameter\n' }, 'file-name', 'is empty'],
+  ['file name over 255 bytes', { objects: `- objectName: s\n  objectType: secretsmanager\n  objectAlias: ${'x'.repeat(256)}\n` }, 'file-name', 'over the 255'],
+  ['a file inside another file (translation off)', { pathTranslation: 'False', objects: '- objectName: s\n  objectType: secretsmanager\n  objectAlias: a\n- objectName: t\n  objectType: secretsmanager\n  objectAlias: a/b\n' }, 'duplicate-file', 'both a file and a directory'],
   ['pathTranslation too long', { pathTranslation: '__', objects: EXAMPLE_OBJECTS }, 'path-translation', 'single character'],
   // Rule 6: filePermission
   ['filePermission three digits', { objects: '- objectName: s\n  objectType: secretsmanager\n  filePermission: "600"\n' }, 'file-permission', 'four octal digits'],
@@ -96,6 +117,9 @@ const RULE_TABLE: Row[] = [
   ['failover version differs', { failoverRegion: 'us-west-2', objects: '- objectName: s\n  objectType: secretsmanager\n  objectAlias: s\n  objectVersion: v1\n  failoverObject:\n    objectName: s2\n    objectVersion: v2\n' }, 'failover-object', 'same objectVersion'],
   ['failover ARN in the primary region', { failoverRegion: 'us-west-2', objects: '- objectName: s\n  objectType: secretsmanager\n  objectAlias: s\n  failoverObject:\n    objectName: arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf\n' }, 'arn-region', 'failover region us-west-2'],
   ['failover valid', { failoverRegion: 'us-west-2', objects: '- objectName: s\n  objectType: secretsmanager\n  objectAlias: s\n  failoverObject:\n    objectName: arn:aws:secretsmanager:us-west-2:123456789012:secret:s-AbCdEf\n' }, '', ''],
+  ['region not a region', { region: 'us-east-1; rm -rf /', objects: EXAMPLE_OBJECTS }, 'region', 'not an AWS region name'],
+  ['failoverRegion not a region', { failoverRegion: 'mars-1', objects: EXAMPLE_OBJECTS }, 'region', 'parameter failoverRegion'],
+  ['GovCloud and ISO regions', { region: 'us-gov-west-1', failoverRegion: 'us-isob-east-1', objects: EXAMPLE_OBJECTS }, '', ''],
   ['failoverRegion equal to region', { region: 'us-east-1', failoverRegion: 'us-east-1', objects: EXAMPLE_OBJECTS }, 'failover-region', 'different region'],
   // Class parameters
   ['usePodIdentity not boolean', { usePodIdentity: 'yes', objects: EXAMPLE_OBJECTS }, 'use-pod-identity', 'not a boolean'],
@@ -113,6 +137,19 @@ describe('contract rules', () => {
     expect(problems.map((p) => p.rule)).toContain(rule);
     const problem = problems.find((p) => p.rule === rule)!;
     expect(`${problem.subject}: ${problem.message} Fix: ${problem.fix}`).toContain(fragment);
+  });
+});
+
+describe('jmesPath messages', () => {
+  test('a hyphenated key gets the quoted form and no parser internals', () => {
+    const [problem] = problemsOf({ objects: '- objectName: s\n  objectType: secretsmanager\n  jmesPath:\n    - path: creds.db-host\n      objectAlias: host\n' });
+    expect(problem.message).toBe('has the path "creds.db-host", which JMESPath cannot read: it takes "-" for a minus sign, so a key with a hyphen must be quoted.');
+    expect(problem.fix).toBe(`Quote keys that contain a hyphen: path: 'creds."db-host"'.`);
+  });
+
+  test('other syntax errors keep the parser\'s words', () => {
+    const [problem] = problemsOf({ objects: '- objectName: s\n  objectType: secretsmanager\n  jmesPath:\n    - path: "a[[0"\n      objectAlias: a\n' });
+    expect(problem.message).toMatch(/^has the path "a\[\[0", which is not a valid JMESPath expression \(.+\)\.$/);
   });
 });
 
