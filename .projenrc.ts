@@ -110,7 +110,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   bin: { 'secrets-store-doctor': 'provider/dist/doctor.js' },
   npmignoreEnabled: true,
-  gitignore: ['cdk.out/', 'provider/dist/', '.moto/', '*.sock'],
+  gitignore: ['cdk.out/', 'cdk.context.json', 'provider/dist/', '.moto/', '*.sock'],
 });
 
 // Jest: transpile with swc (fast; type errors are caught by `tsc` in the test task).
