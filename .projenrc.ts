@@ -106,6 +106,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   eslintOptions: {
     dirs: ['lib'],
     devdirs: ['test', 'examples', 'provider/src', 'provider/bench'],
+    fileExtensions: ['.ts', '.tsx', '.mts'],
   },
 
   bin: { 'secrets-store-doctor': 'provider/dist/doctor.js' },

@@ -19,6 +19,8 @@ export class CallContext {
   /** Kubernetes API reads (cache misses) by resource. */
   public readonly kube: Record<string, number> = {};
   private readonly mountLimiter: Limiter;
+  /** One controller per call in flight; the mount's signal aborts them all through a single listener. */
+  private readonly inFlight = new Set<AbortController>();
 
   constructor(
     public readonly signal: AbortSignal,
@@ -27,6 +29,11 @@ export class CallContext {
     private readonly metrics?: ProviderMetrics,
   ) {
     this.mountLimiter = new Limiter(mountConcurrency);
+    // The SDK adds an abort listener per request and removes it only when the socket closes; on the
+    // mount's own signal those pile up (Node warns past 10). Each call gets its own signal instead.
+    signal.addEventListener('abort', () => {
+      for (const controller of this.inFlight) controller.abort(signal.reason);
+    }, { once: true });
   }
 
   /** Sends one AWS command through both limiters, aborting with the mount. */
@@ -36,8 +43,20 @@ export class CallContext {
       this.throwIfAborted();
       this.aws[`${service}:${action}`] = (this.aws[`${service}:${action}`] ?? 0) + 1;
       this.metrics?.awsCall(service, action);
-      return client.send(command, { abortSignal: this.signal }) as Promise<T>;
+      return this.withCallSignal((abortSignal) => client.send(command, { abortSignal }) as Promise<T>);
     }));
+  }
+
+  /** Runs `task` with a signal of its own that aborts with the mount. */
+  public async withCallSignal<T>(task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    if (this.signal.aborted) controller.abort(this.signal.reason);
+    this.inFlight.add(controller);
+    try {
+      return await task(controller.signal);
+    } finally {
+      this.inFlight.delete(controller);
+    }
   }
 
   /** Records one Kubernetes API read. */

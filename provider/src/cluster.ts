@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { CallContext } from './calls';
-import { MountError } from './errors';
+import { clause, MountError } from './errors';
 
 /** The annotation IRSA reads the role from (contract rule 11). */
 export const ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
@@ -14,7 +14,8 @@ export const REGION_LABEL = 'topology.kubernetes.io/region';
  */
 export interface ClusterReader {
   serviceAccountAnnotations(namespace: string, name: string): Promise<Record<string, string> | undefined>;
-  podNodeName(namespace: string, name: string): Promise<string | undefined>;
+  /** The pod's node name (undefined while unscheduled); the pod itself is undefined when it does not exist. */
+  pod(namespace: string, name: string): Promise<{ readonly nodeName?: string } | undefined>;
   nodeLabels(name: string): Promise<Record<string, string> | undefined>;
 }
 
@@ -51,18 +52,26 @@ export class ClusterInfo {
     return role;
   }
 
-  /** The region label of the node the pod runs on. */
+  /** The region label of the node the pod runs on (asked only when neither the class nor AWS_REGION gives a region). */
   public async nodeRegion(namespace: string, pod: string, calls: CallContext): Promise<string> {
-    const nodeName = await this.cached(`pod/${namespace}/${pod}`, 'pods', calls, () => this.reader.podNodeName(namespace, pod));
+    const found = await this.cached(`pod/${namespace}/${pod}`, 'pods', calls, () => this.reader.pod(namespace, pod));
+    const fix = 'Fix: set region in the SecretProviderClass parameters, or AWS_REGION on the provider.';
+    if (!found) {
+      throw new MountError(status.NOT_FOUND,
+        `Cannot find the region: pod ${namespace}/${pod} was not found in the Kubernetes API, and the region comes from the label of the pod's node `
+        + `when the class gives none. ${fix}`, 'PodNotFound');
+    }
+    const nodeName = found.nodeName;
     if (!nodeName) {
       throw new MountError(status.FAILED_PRECONDITION,
-        `Cannot find the region: pod ${namespace}/${pod} has no node yet. Fix: set the region parameter in the SecretProviderClass.`, 'NoRegion');
+        `Cannot find the region: pod ${namespace}/${pod} is not scheduled on a node yet, and the region comes from the node's label `
+        + `when the class gives none. ${fix}`, 'NoRegion');
     }
     const labels = await this.cached(`node/${nodeName}`, 'nodes', calls, () => this.reader.nodeLabels(nodeName));
     const region = labels?.[REGION_LABEL];
     if (!region) {
       throw new MountError(status.FAILED_PRECONDITION,
-        `Cannot find the region: node ${nodeName} has no ${REGION_LABEL} label. Fix: set the region parameter in the SecretProviderClass, or AWS_REGION on the provider.`,
+        `Cannot find the region: node ${nodeName} has no ${REGION_LABEL} label. ${fix}`,
         'NoRegion');
     }
     return region;
@@ -75,7 +84,7 @@ export class ClusterInfo {
     const value = read().catch((err) => {
       this.cache.delete(key);
       throw new MountError(status.UNAVAILABLE,
-        `Reading ${resource} ${key.split('/').slice(1).join('/')} from the Kubernetes API failed: ${(err as Error).message}. `
+        `Reading ${resource} ${key.split('/').slice(1).join('/')} from the Kubernetes API failed: ${clause((err as Error)?.message ?? String(err))}. `
         + 'Fix: check the provider can reach the API server and its RBAC allows get on serviceaccounts, pods and nodes.', 'KubernetesApi');
     });
     this.cache.set(key, { value, expires: Date.now() + this.ttlMs });

@@ -95,12 +95,14 @@ export class CredentialBroker {
 
   private async askAgent(endpoint: string, token: string, calls: CallContext): Promise<PodCredentials> {
     calls.aws['eks-auth:PodIdentityAgent'] = (calls.aws['eks-auth:PodIdentityAgent'] ?? 0) + 1;
-    const signal = AbortSignal.any([calls.signal, AbortSignal.timeout(this.attemptTimeoutMs)]);
-    const response = await fetch(endpoint, { headers: { Authorization: token }, signal }).catch((err) => {
-      if (isAbort(err) && !calls.signal.aborted) throw new Error(`no answer within ${this.attemptTimeoutMs} ms`);
-      throw err;
+    const { response, body } = await calls.withCallSignal(async (callSignal) => {
+      const signal = AbortSignal.any([callSignal, AbortSignal.timeout(this.attemptTimeoutMs)]);
+      const answer = await fetch(endpoint, { headers: { Authorization: token }, signal }).catch((err) => {
+        if (isAbort(err) && !calls.signal.aborted) throw new Error(`no answer within ${this.attemptTimeoutMs} ms`);
+        throw err;
+      });
+      return { response: answer, body: await answer.text() };
     });
-    const body = await response.text();
     if (!response.ok) {
       // The agent's error body is a short JSON message; it never contains the token.
       const code = response.status === 401 || response.status === 403 ? status.PERMISSION_DENIED : status.UNAVAILABLE;

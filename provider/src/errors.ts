@@ -17,6 +17,14 @@ export class MountError extends Error {
   }
 }
 
+/**
+ * Another component's message as a clause of ours: its first line, without the
+ * full stop it may end with, so `...: ${clause(m)}. Fix: ...` has one full stop.
+ */
+export function clause(message: string): string {
+  return String(message).split('\n')[0].replace(/[\s.]+$/, '');
+}
+
 /** Where an AWS call failed: what the message names. */
 export interface AwsCallSubject {
   /** e.g. `secret "my-db-password"` or `parameter "/app/db"`. */
@@ -89,7 +97,7 @@ export function fromAwsError(err: unknown, subject: AwsCallSubject): MountError 
   const e = err as any;
   const { code, fix } = classify(e);
   const awsCode: string = e?.name ?? e?.code ?? 'Error';
-  const detail = e?.message ? `: ${String(e.message).split('\n')[0]}` : '';
+  const detail = e?.message && clause(e.message) ? `: ${clause(e.message)}` : '';
   return new MountError(code, `${subject.object} in ${subject.region} (${subject.service}): ${awsCode}${detail}. Fix: ${fix}`, awsCode);
 }
 

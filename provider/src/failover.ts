@@ -60,7 +60,8 @@ function collect(
 ): Map<number, FetchedValue> {
   const errors: MountError[] = [];
   const values = new Map<number, FetchedValue>();
-  for (const [key, outcome] of outcomes) {
+  // In the order of `objects`, not of the answers: the message (and its status) starts with objects[0]'s problem.
+  for (const [key, outcome] of [...outcomes].sort(([a], [b]) => a - b)) {
     const o = byKey.get(key)!;
     if (outcome.value) values.set(key, outcome.value);
     else errors.push(o.type === 'secretsmanager' ? secretError(target(o), region, outcome.error) : parameterError(target(o), region, outcome.error));

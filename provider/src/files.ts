@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { search } from 'jmespath';
-import { MountError } from './errors';
+import { clause, MountError } from './errors';
 import { FetchedValue } from './fetched';
 import { jmesPathHint, MountObject } from '../../lib/contract';
 
@@ -42,21 +42,34 @@ function parseJsonSecret(o: MountObject, value: FetchedValue): unknown {
   }
 }
 
+/** The fix for a jmesPath entry: the quoted form when keys with hyphens are the likely cause (as lib/contract words it). */
+function jmesPathFix(entryPath: string, otherwise: string): string {
+  const hint = jmesPathHint(entryPath);
+  return hint ? `Quote keys that contain a hyphen: path: '${hint}'.` : otherwise;
+}
+
+/** "a list", "an object", "a number": what a jmesPath result is, for the message. */
+function describe(result: unknown): string {
+  const kind = Array.isArray(result) ? 'list' : typeof result;
+  return `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
+}
+
 /** Evaluates one jmesPath entry; contract rule 7: the result must be a string. */
 function evaluate(o: MountObject, entryPath: string, json: unknown): string {
+  const subject = `objects[${o.index}] "${o.name}": jmesPath "${entryPath}"`;
   let result: unknown;
   try {
     result = search(json as any, entryPath);
   } catch (err) {
-    const hint = jmesPathHint(entryPath);
-    throw invalid(`objects[${o.index}] "${o.name}": jmesPath "${entryPath}" cannot be evaluated (${(err as Error).message}). `
-      + `Fix: ${hint ? `quote keys with hyphens: ${hint}` : 'correct the expression'}. (This is not a permission problem.)`, 'JmesPath');
+    // With a hint, the parser's own words ("Unexpected token type: Number, value: NaN") only confuse.
+    const fix = jmesPathFix(entryPath, '');
+    const why = fix ? 'because keys with hyphens must be quoted' : `(${clause((err as Error).message)})`;
+    throw invalid(`${subject} cannot be evaluated ${why}. Fix: ${fix || 'correct the expression.'} (This is not a permission problem.)`, 'JmesPath');
   }
   if (typeof result === 'string') return result;
-  const hint = result === null ? jmesPathHint(entryPath) : undefined;
-  const got = result === null ? 'nothing (null): the key is absent' : `a ${Array.isArray(result) ? 'list' : typeof result}, not a string`;
-  throw invalid(`objects[${o.index}] "${o.name}": jmesPath "${entryPath}" gives ${got}. `
-    + `Fix: ${hint ? `quote keys with hyphens: ${hint}` : 'point the path at a string value in the secret'}. (This is not a permission problem.)`, 'JmesPath');
+  const got = result === null ? 'nothing (null): the key is absent' : `${describe(result)}, not a string`;
+  const fix = result === null ? jmesPathFix(entryPath, 'point the path at a string value in the secret.') : 'point the path at a string value in the secret.';
+  throw invalid(`${subject} gives ${got}. Fix: ${fix} (This is not a permission problem.)`, 'JmesPath');
 }
 
 /**
@@ -137,7 +150,7 @@ export async function writeFiles(targetPath: string, files: readonly MountFile[]
   } catch (err) {
     await fs.rm(versionDir, { recursive: true, force: true });
     if (err instanceof MountError) throw err;
-    throw new MountError(status.INTERNAL, `Writing files into ${targetPath} failed: ${(err as Error).message}.`, 'WriteFailed');
+    throw new MountError(status.INTERNAL, `Writing files into ${targetPath} failed: ${clause((err as Error).message)}.`, 'WriteFailed');
   }
 
   // 2. One rename switches every name to the new set.

@@ -41,9 +41,9 @@ export class KubeClusterReader implements ClusterReader {
     return sa ? (sa.metadata?.annotations ?? {}) : undefined;
   }
 
-  public async podNodeName(namespace: string, name: string): Promise<string | undefined> {
+  public async pod(namespace: string, name: string): Promise<{ readonly nodeName?: string } | undefined> {
     const pod = await orUndefined((await this.client()).readNamespacedPod({ namespace, name }));
-    return pod?.spec?.nodeName;
+    return pod ? { nodeName: pod.spec?.nodeName } : undefined;
   }
 
   public async nodeLabels(name: string): Promise<Record<string, string> | undefined> {

@@ -20,3 +20,12 @@ export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info'): L
     redact: { paths: ['token', 'tokens', 'attributes', 'secrets', 'contents', '*.token', '*.SecretString', '*.Value'], censor: '[redacted]' },
   });
 }
+
+/**
+ * Routes Node's process warnings into the JSON log (level warn) instead of
+ * Node's plain-text line on stderr, so every output line is JSON.
+ */
+export function logProcessWarnings(logger: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => logger.warn({ warning: warning.name, detail: warning.message }, 'node warning'));
+}

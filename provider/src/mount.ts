@@ -39,6 +39,8 @@ export interface MountSummary {
   reused?: number;
   files?: number;
   bytes?: number;
+  /** The class's warnings (e.g. unknown fields), as "subject: message"; they name fields, never values. */
+  warnings?: string[];
 }
 
 /**
@@ -54,7 +56,7 @@ export async function mount(message: MountRequestMessage, services: MountService
 
   // 2. The SecretProviderClass, through the shared contract rules (region-dependent rules wait for step 4 if needed).
   const knownRegion = request.attributes.region || services.defaultRegion;
-  let spc = validate(request, knownRegion);
+  let spc = validate(request, knownRegion, summary);
   summary.objects = spc.objects.length;
 
   // 3. The token for the identity in use (rule 10), before any network call.
@@ -63,7 +65,7 @@ export async function mount(message: MountRequestMessage, services: MountService
 
   // 4. The region: parameter, else AWS_REGION, else the node's label; then the rules that need it.
   const region = knownRegion ?? (await services.cluster.nodeRegion(request.pod.namespace, request.pod.name, calls));
-  if (!knownRegion) spc = validate(request, region);
+  if (!knownRegion) spc = validate(request, region, summary);
   Object.assign(summary, { region, failoverRegion: spc.settings.failoverRegion, identity: usePodIdentity ? 'pod-identity' : 'irsa' });
 
   // 5. The pod's credentials (never the provider's own).
@@ -86,9 +88,10 @@ export async function mount(message: MountRequestMessage, services: MountService
   return output;
 }
 
-/** Contract rules 1-9 via lib/contract; any problem is INVALID_ARGUMENT listing every problem with its fix. */
-function validate(request: ParsedRequest, region: string | undefined): ValidatedClass {
+/** Contract rules 1-9 via lib/contract; any problem is INVALID_ARGUMENT listing every problem with its fix. Warnings go to the log line. */
+function validate(request: ParsedRequest, region: string | undefined, summary: MountSummary): ValidatedClass {
   const result = validateClassParameters(request.attributes, { region });
+  summary.warnings = result.warnings.length > 0 ? result.warnings.map((w) => `${w.subject}: ${w.message}`) : undefined;
   if (!result.value) {
     const className = request.pod.className ? `SecretProviderClass ${request.pod.className}` : 'The SecretProviderClass';
     throw new MountError(status.INVALID_ARGUMENT, `${className} is invalid: ${new ContractError(result.problems).message}`, 'InvalidClass');

@@ -45,6 +45,56 @@ export interface ProviderServerOptions {
   readonly runtimeVersion: string;
 }
 
+/**
+ * The most status details a client is sent, as sent: grpc-js percent-encodes them
+ * (encodeURI) into the grpc-message trailer, and HTTP/2 peers limit the size of
+ * a header list: a larger trailer never arrives, the call runs into its deadline
+ * and the connection may stay stuck. The log line keeps the full message.
+ */
+export const MAX_STATUS_DETAILS = 8 * 1024;
+
+/**
+ * Shortens an error message to at most `limit` characters once percent-encoded:
+ * its first lines (the problems listed first: objects[0] first), then how many
+ * lines were left out. A single overlong line is cut.
+ */
+export function capDetails(message: string, limit: number = MAX_STATUS_DETAILS): string {
+  // encodeURI (in grpc-js too) throws on a lone surrogate: replace any first.
+  message = message.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  const size = (text: string) => encodeURI(text).length;
+  if (size(message) <= limit) return message;
+  const lines = message.split('\n');
+  const note = (n: number) => `\n- … and ${n} more problem${n === 1 ? '' : 's'} (see the provider log)`;
+  // Room for the note however many lines are left out.
+  const room = limit - size(note(lines.length));
+  const kept: string[] = [];
+  let used = 0;
+  for (const line of lines) {
+    const cost = size(line) + (kept.length > 0 ? size('\n') : 0);
+    if (used + cost > room) break;
+    kept.push(line);
+    used += cost;
+  }
+  if (kept.length === 0) return cutLine(lines[0], limit, size);
+  return kept.join('\n') + note(lines.length - kept.length);
+}
+
+/** Cuts one line to fit `limit` (encoded), marking the cut. */
+function cutLine(line: string, limit: number, size: (text: string) => number): string {
+  const mark = ' … (cut; see the provider log)';
+  // The longest prefix that fits, by bisection (encoding makes characters cost 1 to 12).
+  // A prefix never ends inside a surrogate pair.
+  const prefix = (n: number) => line.slice(0, /[\uD800-\uDBFF]/.test(line.charAt(n - 1)) ? n - 1 : n);
+  let low = 0;
+  let high = line.length;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (size(prefix(mid) + mark) <= limit) low = mid;
+    else high = mid - 1;
+  }
+  return prefix(low) + mark;
+}
+
 /** Names a status code for logs and metrics, e.g. NOT_FOUND. */
 function statusName(code: grpc.status): string {
   return grpc.status[code] ?? String(code);
@@ -89,7 +139,7 @@ export class ProviderServer {
         const error = err instanceof MountError ? err : new MountError(grpc.status.INTERNAL, `Unexpected failure: ${(err as Error)?.message}`, 'Internal');
         const code = abort.signal.aborted ? grpc.status.CANCELLED : error.code;
         this.finish(summary, calls, started, statusName(code), error);
-        callback({ code, details: error.message });
+        callback({ code, details: capDetails(error.message) });
       },
     );
   }
@@ -108,6 +158,7 @@ export class ProviderServer {
       ...(error ? { reason: error.reason, error: error.message } : {}),
     };
     if (error) this.options.logger.warn(line, 'mount failed');
+    else if (summary.warnings) this.options.logger.warn(line, 'mount');
     else this.options.logger.info(line, 'mount');
   }
 }

@@ -277,3 +277,109 @@ describe('the command line', () => {
     }
   });
 });
+
+describe('usage and access errors exit 2, as JSON with --json', () => {
+  interface FatalJson { error: string; fix: string }
+  /** The one JSON object a fatal error prints on stdout with --json. */
+  function fatalJson(run: DoctorRun): FatalJson {
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe('');
+    const parsed = JSON.parse(run.stdout) as FatalJson;
+    expect(Object.keys(parsed).sort()).toEqual(['error', 'fix']);
+    return parsed;
+  }
+
+  test.each([
+    ['an unknown option', ['--bogus'], "unknown option '--bogus'"],
+    ['an option without its value', ['--pod', 'x', '-n'], "option '-n, --namespace <ns>' argument missing"],
+    ['a negative --log-lines', ['--pod', 'x', '--log-lines', '-3'], 'expected a positive integer, got "-3"'],
+    ['a fractional --log-lines', ['--pod', 'x', '--log-lines', '1.5'], 'expected a positive integer, got "1.5"'],
+    ['neither --pod nor --class', ['-n', NS], 'give --pod <name> or --class <name>'],
+  ])('%s: exit 2, the problem and where to find usage', async (_what, args, message) => {
+    const text = await runDoctor('/nonexistent', args);
+    expect(text.code).toBe(2);
+    expect(text.stderr).toContain(message);
+    expect(text.stderr).toContain('--help');
+    expect(text.stdout).toBe('');
+
+    const json = fatalJson(await runDoctor('/nonexistent', ['--json', ...args]));
+    expect(json.error).toContain(message);
+    expect(json.error).not.toMatch(/^error:/);
+    expect(json.fix).toMatch(/--help/);
+  });
+
+  test('no AWS region: exit 2 naming --region', async () => {
+    const json = fatalJson(await runDoctor('/nonexistent', ['--json', '--pod', 'x'], { AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined }));
+    expect(json.error).toContain('pass --region or set AWS_REGION');
+  });
+
+  test('--help exits 0 and prints the usage, --json or not', async () => {
+    for (const args of [['--help'], ['--json', '--help']]) {
+      const run = await runDoctor('/nonexistent', args);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('Usage: secrets-store-doctor [options]');
+      expect(run.stdout).toContain('--log-lines <n>');
+    }
+  });
+
+  test('no kubeconfig at all: says so and how to create one', async () => {
+    // HOME without .kube/config, KUBECONFIG unset; the client would otherwise try http://localhost:8080.
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'doctor-home-'));
+    const env = { HOME: home, KUBECONFIG: undefined, KUBERNETES_SERVICE_HOST: undefined };
+    try {
+      const text = await runDoctor('', ['-n', NS, '--pod', 'x'], env);
+      expect(text.code).toBe(2);
+      expect(text.stderr).toContain('no kubeconfig found');
+      expect(text.stderr).toContain('aws eks update-kubeconfig --name <cluster>');
+      expect(text.stderr).not.toMatch(/skipTLSVerify|localhost:8080/);
+      expect(text.stdout).toBe('');
+
+      const json = fatalJson(await runDoctor('', ['-n', NS, '--pod', 'x', '--json'], env));
+      expect(json.error).toMatch(/^no kubeconfig found/);
+      expect(json.fix).toMatch(/Set KUBECONFIG or create ~\/\.kube\/config .*aws eks update-kubeconfig --name <cluster>/);
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  test('an unreadable kubeconfig, an unknown context', async () => {
+    const missing = fatalJson(await runDoctor('/nonexistent/kubeconfig', ['--pod', 'x', '--json']));
+    expect(missing.error).toMatch(/^cannot load the kubeconfig \(ENOENT.*\/nonexistent\/kubeconfig/);
+    expect(missing.fix).toContain('Set KUBECONFIG');
+
+    const kube = await new KubeApiStandIn().start();
+    standIns.push(kube);
+    const context = fatalJson(await runDoctor(kube.kubeconfigPath, ['--pod', 'x', '--context', 'prod', '--json']));
+    expect(context.error).toBe('kubeconfig has no context "prod".');
+    expect(context.fix).toMatch(/^Pass one of its contexts to --context: \S/);
+  });
+
+  test('an unreachable API server and a missing pod, as JSON', async () => {
+    const kube = await new KubeApiStandIn().start();
+    standIns.push(kube);
+    const missingPod = fatalJson(await runDoctor(kube.kubeconfigPath, ['-n', NS, '--pod', 'checkout-typo', '--json']));
+    expect(missingPod).toEqual({ error: 'pod shop/checkout-typo not found.', fix: 'Check the name and --namespace (kubectl get pods -n shop).' });
+
+    // The same kubeconfig once nothing listens on its port any more.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doctor-'));
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    fs.copyFileSync(kube.kubeconfigPath, kubeconfig);
+    await kube.stop();
+    try {
+      const unreachable = fatalJson(await runDoctor(kubeconfig, ['-n', NS, '--pod', 'x', '--json']));
+      expect(unreachable.error).toMatch(/^Kubernetes API: reading pod shop\/x failed \(.+\)\.$/);
+      expect(unreachable.fix).toContain('RBAC read access');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the bundle', () => {
+  test('carries only the Kubernetes API groups the doctor reads', () => {
+    // keepNames keeps class names in the minified bundle: the used ones are there, unused groups are not.
+    const bundle = fs.readFileSync(BUNDLE, 'utf8');
+    for (const used of ['ObjectCoreV1Api', 'ObjectStorageV1Api', 'ObjectAppsV1Api', 'ObjectCustomObjectsApi']) expect(bundle).toContain(`"${used}"`);
+    for (const unused of ['ObjectBatchV1Api', 'ObjectNetworkingV1Api', 'ObjectRbacAuthorizationV1Api']) expect(bundle).not.toContain(`"${unused}"`);
+  });
+});

@@ -235,9 +235,9 @@ export function ensureBundle(): void {
   ensureBundles();
 }
 
-/** Run the bundled doctor against a stand-in and moto. */
-export function runDoctor(kubeconfig: string, args: string[], extraEnv: Record<string, string> = {}): Promise<DoctorRun> {
-  const env = {
+/** Run the bundled doctor against a stand-in and moto; an `undefined` in `extraEnv` unsets that variable. */
+export function runDoctor(kubeconfig: string, args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<DoctorRun> {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     KUBECONFIG: kubeconfig,
     AWS_ENDPOINT_URL: process.env.MOTO_ENDPOINT,
@@ -245,6 +245,7 @@ export function runDoctor(kubeconfig: string, args: string[], extraEnv: Record<s
     NO_COLOR: '1',
     ...extraEnv,
   };
+  for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
   return new Promise((resolve) => {
     execFile(process.execPath, [BUNDLE, ...args], { env, timeout: 30_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr });

@@ -77,9 +77,13 @@ function loadClientConstructor(): grpc.ServiceClientConstructor {
 export class ProviderProcess {
   /** Every stdout/stderr byte, for "never logged" checks. */
   public output = '';
+  /** Everything written to stderr (the provider logs JSON to stdout; stderr stays empty in normal operation). */
+  public stderr = '';
   /** Parsed JSON log lines. */
   public readonly logs: Array<Record<string, any>> = [];
   public readonly client: grpc.Client & Record<string, any>;
+  /** Mount calls sent so far: each one that reaches the provider ends in exactly one mount log line. */
+  private mountCalls = 0;
   private exited: Promise<number | null>;
 
   private constructor(
@@ -149,7 +153,10 @@ export class ProviderProcess {
       }
     };
     this.child.stdout!.on('data', onData);
-    this.child.stderr!.on('data', onData);
+    this.child.stderr!.on('data', (chunk: Buffer) => {
+      this.stderr += chunk.toString();
+      onData(chunk);
+    });
   }
 
   private async waitReady(): Promise<void> {
@@ -175,7 +182,17 @@ export class ProviderProcess {
 
   /** Calls Mount; rejects with the grpc ServiceError (code, details) on failure. */
   public mount(request: MountRequest, timeoutMs = 30_000): Promise<MountResponse> {
+    this.mountCalls++;
     return this.unary('Mount', request, timeoutMs);
+  }
+
+  /**
+   * The mount log lines once every Mount sent so far has logged its line (the
+   * line travels on another pipe than the answer, so it may arrive after it).
+   */
+  public async settledMountLogs(timeoutMs = 5000): Promise<Array<Record<string, any>>> {
+    await this.waitForLog(() => this.mountLogs().length >= this.mountCalls, timeoutMs);
+    return this.mountLogs();
   }
 
   /** Mount log lines (one per mount call). */

@@ -46,6 +46,19 @@ describe('credentials and cluster reads', () => {
     expect(reads).toEqual(['/api/v1/namespaces/default/pods/app-0', '/api/v1/namespaces/default/serviceaccounts/app', '/api/v1/nodes/node-a']);
   });
 
+  test('without a region, a pod the API does not know is NOT_FOUND naming it and the fix; an unscheduled one says so', async () => {
+    const ghost = await provider.mount(mountRequest({ pod: 'ghost-pod', params: { objects: objects() } })).catch((e) => e);
+    expect(ghost.code).toBe(status.NOT_FOUND);
+    expect(ghost.details).toMatch(/pod default\/ghost-pod was not found in the Kubernetes API, and the region comes from the label of the pod's node/);
+    expect(ghost.details).toMatch(/Fix: set region in the SecretProviderClass parameters, or AWS_REGION on the provider\./);
+    expect(ghost.details).not.toContain('has no node');
+
+    kube.set('/api/v1/namespaces/default/pods/pending-pod', { metadata: { name: 'pending-pod', namespace: 'default' }, spec: { containers: [] } });
+    const pending = await provider.mount(mountRequest({ pod: 'pending-pod', params: { objects: objects() } })).catch((e) => e);
+    expect(pending.code).toBe(status.FAILED_PRECONDITION);
+    expect(pending.details).toMatch(/pod default\/pending-pod is not scheduled on a node yet.*Fix: set region/);
+  });
+
   test('a service account without the role annotation is PERMISSION_DENIED naming it', async () => {
     const result = provider.mount(mountRequest({ serviceAccount: 'plain', params: { objects: objects(), region: 'us-east-1' } }));
     await expect(result).rejects.toMatchObject({ code: status.PERMISSION_DENIED, details: expect.stringContaining('default/plain has no eks.amazonaws.com/role-arn annotation') });

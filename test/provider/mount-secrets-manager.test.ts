@@ -235,7 +235,7 @@ describe('Secrets Manager', () => {
       .catch((e) => errors.push(e.details));
 
     expect(errors).toHaveLength(4);
-    await provider.waitForLog(() => provider.mountLogs().length >= 5);
+    await provider.settledMountLogs();
     for (const text of [provider.output, ...errors]) {
       expect(text).not.toContain(planted);
       expect(text).not.toContain(token);
@@ -245,10 +245,11 @@ describe('Secrets Manager', () => {
   test('one JSON log line per mount with pod, class, region, role, counts, duration and outcome', async () => {
     const name = unique('logged');
     await MotoData.createSecret(name, 'x');
-    const before = provider.mountLogs().length;
+    // (earlier tests' lines may still be on their way: count once every mount sent has logged)
+    const before = (await provider.settledMountLogs()).length;
     await provider.mount(mountRequest({ pod: 'logged-pod', params: objects(`- objectName: ${name}\n  objectType: secretsmanager\n`) }));
     const line = await provider.waitForLog((l) => l.pod === 'logged-pod');
-    expect(provider.mountLogs().length).toBe(before + 1);
+    expect((await provider.settledMountLogs()).length).toBe(before + 1);
     expect(line).toMatchObject({
       level: 30,
       namespace: 'default',
@@ -262,5 +263,49 @@ describe('Secrets Manager', () => {
       awsCalls: expect.any(Number),
       durationMs: expect.any(Number),
     });
+    expect(line.warnings).toBeUndefined();
+  });
+
+  test('unknown object fields are warnings in the mount log line (level warn), naming the field, never values', async () => {
+    const name = unique('typo');
+    await MotoData.createSecret(name, 'typo-planted-value');
+    const response = await provider.mount(mountRequest({ pod: 'typo-pod', params: objects(`- objectName: ${name}\n  objectType: secretsmanager\n  objectAlais: renamed\n`) }));
+    expect(filesAsText(response)).toEqual({ [name]: 'typo-planted-value' });
+    const line = await provider.waitForLog((l) => l.pod === 'typo-pod');
+    expect(line).toMatchObject({ level: 40, msg: 'mount', outcome: 'OK' });
+    expect(line.warnings).toEqual([expect.stringMatching(/^objects\[0\].*: has the field "objectAlais", which the provider ignores/)]);
+    expect(JSON.stringify(line)).not.toContain('renamed');
+    expect(JSON.stringify(line)).not.toContain('typo-planted-value');
+  });
+});
+
+describe('error messages', () => {
+  test('a missing secret: one full stop before the fix', async () => {
+    const missing = unique('gone');
+    const error = await provider.mount(mountRequest({ params: objects(`- objectName: ${missing}\n  objectType: secretsmanager\n`) })).catch((e) => e);
+    expect(error.code).toBe(status.NOT_FOUND);
+    expect(error.details).toMatch(/ResourceNotFoundException: .*[^.]\. Fix: /);
+    expect(error.details).not.toContain('.. Fix');
+  });
+
+  test('350 missing secrets: NOT_FOUND with the first objects, in order, within 8 KB; the connection keeps working', async () => {
+    // GIVEN a class with 350 secrets that do not exist (> 70 KB of error text in full)
+    const names = Array.from({ length: 350 }, (_, i) => `${unique('absent')}-${String(i).padStart(3, '0')}`);
+    const request = mountRequest({ pod: 'many-missing', params: objects(names.map((n) => `- objectName: ${n}\n  objectType: secretsmanager\n`).join('')) });
+
+    // WHEN mounted
+    const error = await provider.mount(request, 20_000).catch((e) => e);
+
+    // THEN the client gets the status (not DEADLINE_EXCEEDED), objects[0..] first, a note on the rest
+    expect(error.code).toBe(status.NOT_FOUND);
+    expect(error.details).toMatch(/^350 objects failed:\n- secret "[^"]+-000" in us-east-1/);
+    expect(error.details.indexOf(`"${names[1]}"`)).toBeGreaterThan(error.details.indexOf(`"${names[0]}"`));
+    expect(error.details).toMatch(/\n- … and \d+ more problems \(see the provider log\)$/);
+    expect(encodeURI(error.details).length).toBeLessThanOrEqual(8192);
+    expect(error.details).not.toContain(names[349]);
+    // AND the log line has the full message; the same client still works
+    const line = await provider.waitForLog((l) => l.pod === 'many-missing');
+    expect(line.error).toContain(names[349]);
+    await expect(provider.version()).resolves.toMatchObject({ version: 'v1alpha1' });
   });
 });

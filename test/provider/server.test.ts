@@ -28,6 +28,64 @@ describe('provider process', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  test('a second provider on the same socket refuses to start; the running one keeps serving', async () => {
+    const first = await ProviderProcess.start({ providerName: 'shared' });
+    try {
+      const { code, output } = await ProviderProcess.runToExit(['--socket-dir', first.socketDir, '--provider-name', 'shared']);
+      expect(code).not.toBe(0);
+      expect(output).toContain(`${first.socketPath} is in use: another provider is serving on it.`);
+      expect(output).toMatch(/Fix: stop the other provider first, or start this one with another --provider-name/);
+      expect(fs.existsSync(first.socketPath)).toBe(true);
+      await expect(first.version()).resolves.toMatchObject({ version: 'v1alpha1' });
+    } finally {
+      await first.stop();
+    }
+  });
+
+  test('on SIGTERM, a socket that another process has since replaced is left alone', async () => {
+    const provider = await ProviderProcess.start({ providerName: 'replaced' });
+    // GIVEN another listener that took the path over (after removing ours)
+    fs.rmSync(provider.socketPath);
+    const other = net.createServer().listen(provider.socketPath);
+    await new Promise((r) => other.once('listening', r));
+    try {
+      // WHEN the first provider stops
+      expect(await provider.signal('SIGTERM')).toBe(0);
+      // THEN the other one's socket is still there and answers
+      expect(fs.existsSync(provider.socketPath)).toBe(true);
+      await new Promise<void>((resolve, reject) => net.createConnection(provider.socketPath).once('connect', function (this: net.Socket) {
+        this.destroy();
+        resolve();
+      }).once('error', reject));
+    } finally {
+      other.close();
+      await provider.stop();
+    }
+  });
+
+  test('a mount with more than 10 AWS calls leaves stderr empty (no MaxListenersExceededWarning, no plain-text warnings)', async () => {
+    const kube = await startCluster();
+    // (the SDK's Node-version notice is not silenced here: it must not reach stderr either)
+    const provider = await ProviderProcess.start({ kube, env: { AWS_ENDPOINT_URL: process.env.MOTO_ENDPOINT, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: undefined } });
+    try {
+      // GIVEN 12 secrets pinned to their versions: one GetSecretValue each
+      const names = Array.from({ length: 12 }, (_, i) => unique(`pin${i}`));
+      const versions = await Promise.all(names.map((n) => MotoData.createSecret(n, 'v')));
+      const objects = names.map((n, i) => `- objectName: ${n}\n  objectType: secretsmanager\n  objectVersion: ${versions[i].versionId}\n`).join('');
+      const response = await provider.mount(mountRequest({ params: { objects } }));
+      expect(response.files).toHaveLength(12);
+      const [line] = await provider.settledMountLogs();
+      expect(line.awsCallsByAction['secretsmanager:GetSecretValue']).toBe(12);
+      await new Promise((r) => setImmediate(r));
+      expect(provider.stderr).toBe('');
+      expect(provider.output).not.toContain('MaxListenersExceededWarning');
+      for (const text of provider.output.split('\n').filter(Boolean)) expect(() => JSON.parse(text)).not.toThrow();
+    } finally {
+      await provider.stop();
+      await kube.stop();
+    }
+  });
+
   test.each([
     [['--socket-dir', '/does/not/exist'], {}, '--socket-dir /does/not/exist is not a directory'],
     [['--socket-dir', os.tmpdir(), '--max-concurrency', '0'], {}, '--max-concurrency must be a positive integer'],

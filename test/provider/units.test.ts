@@ -6,6 +6,7 @@ import { awsErrorLike, isServerOrNetworkError, MountError } from '../../provider
 import { fetchWithFailover } from '../../provider/src/failover';
 import { buildOutput } from '../../provider/src/files';
 import { Limiter } from '../../provider/src/limiter';
+import { capDetails } from '../../provider/src/server';
 import { planCalls } from '../../provider/src/ssm';
 import { tokenFor } from '../../provider/src/tokens';
 
@@ -34,7 +35,7 @@ describe('service account role (rule 11) and node region', () => {
   const reader = (annotations?: Record<string, string>): ClusterReader & { reads: number } => ({
     reads: 0,
     async serviceAccountAnnotations() { this.reads++; return annotations; },
-    async podNodeName() { this.reads++; return 'n1'; },
+    async pod() { this.reads++; return { nodeName: 'n1' }; },
     async nodeLabels() { this.reads++; return { 'topology.kubernetes.io/region': 'eu-central-1' }; },
   });
   test('without the annotation: PERMISSION_DENIED naming the service account and the annotation', async () => {
@@ -97,6 +98,34 @@ describe('files and versions', () => {
     expect(out.versions).toEqual([{ id: 's', version: 'v7' }, { id: 'a', version: 'v7' }, { id: 'b', version: 'v7' }]);
     const list = new Map([[0, { bytes: Buffer.from('{"a":["x"],"b":"y"}'), version: 'v7', region: 'r' }]]);
     expect(() => buildOutput(objects, list, 0o644)).toThrow(/jmesPath "a" gives a list, not a string/);
+  });
+});
+
+describe('jmesPath messages', () => {
+  // lib/contract rejects unquoted hyphen keys first; this is the provider's own wording when one gets through.
+  const object = (p: string) => ({ ...spc('- objectName: s\n  objectType: secretsmanager\n').objects[0], jmesPath: [{ path: p, alias: 'f', fileName: 'f' }] });
+  const values = new Map([[0, { bytes: Buffer.from('{"db-host":"h","nested":{"a":"b"}}'), version: 'v', region: 'r' }]]);
+  test('an unquoted key with a hyphen: the quoted fix, not the parser internals', () => {
+    expect(() => buildOutput([object('db-host')], values, 0o644)).toThrow(/because keys with hyphens must be quoted\. Fix: Quote keys that contain a hyphen: path: '"db-host"'\./);
+    expect(() => buildOutput([object('db-host')], values, 0o644)).not.toThrow(/Unexpected token/);
+  });
+  test('an object result says "an object"', () => {
+    expect(() => buildOutput([object('nested')], values, 0o644)).toThrow(/gives an object, not a string/);
+  });
+});
+
+describe('status details cap', () => {
+  test('keeps the first lines within the limit once percent-encoded, then counts the rest', () => {
+    const message = `300 objects failed:\n${Array.from({ length: 300 }, (_, i) => `- secret "s ${i}" failed`).join('\n')}`;
+    const capped = capDetails(message, 1000);
+    expect(encodeURI(capped).length).toBeLessThanOrEqual(1000);
+    expect(capped).toMatch(/^300 objects failed:\n- secret "s 0" failed\n- secret "s 1" failed\n/);
+    const kept = capped.split('\n').length - 2;
+    expect(capped).toMatch(new RegExp(`\n- … and ${300 - kept} more problems \\(see the provider log\\)$`));
+    expect(capDetails('short')).toBe('short');
+    const long = capDetails('x é'.repeat(5000), 500);
+    expect(encodeURI(long).length).toBeLessThanOrEqual(500);
+    expect(long).toMatch(/^x éx é.* … \(cut; see the provider log\)$/);
   });
 });
 

@@ -6,6 +6,7 @@
 import { AwsReader } from './aws';
 import { CHECKS } from './checks';
 import { DoctorContext, DoctorOptions } from './context';
+import { FatalError } from './errors';
 import type { KubeReader } from './kube';
 import { buildReport, redact, renderJson, renderText, runChecks } from './report';
 
@@ -25,7 +26,10 @@ export async function runDoctor(options: DoctorOptions, kube: KubeReader, aws: A
   const ctx = new DoctorContext(options, kube, aws);
   // Reach the cluster first: an unreachable API server or missing RBAC is a usage error, not a finding of every check.
   if (!(await ctx.pod()) && options.pod) {
-    throw new Error(`pod ${options.namespace}/${options.pod} not found: check the name and --namespace (kubectl get pods -n ${options.namespace}).`);
+    throw new FatalError(
+      `pod ${options.namespace}/${options.pod} not found.`,
+      `Check the name and --namespace (kubectl get pods -n ${options.namespace}).`,
+    );
   }
   const results = await runChecks(ctx, CHECKS, io.progress);
 

@@ -4,6 +4,7 @@
  * jest, which injects its own KubeReader). Read-only: gets and lists.
  */
 import type * as k8s from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+import { FatalError } from './errors';
 
 export type {
   CoreV1Event,
@@ -68,10 +69,10 @@ async function orMissing<T>(what: string, call: () => Promise<T>): Promise<T | u
   }
 }
 
-function kubeError(what: string, err: unknown): Error {
+function kubeError(what: string, err: unknown): FatalError {
   const code = (err as { code?: number | string }).code;
   const reason = typeof code === 'number' ? `HTTP ${code}` : (code ?? (err as Error).message);
-  return new Error(`Kubernetes API: reading ${what} failed (${reason}). Check the kubeconfig context and your RBAC read access.`);
+  return new FatalError(`Kubernetes API: reading ${what} failed (${reason}).`, 'Check the kubeconfig context and your RBAC read access.');
 }
 
 async function orThrow<T>(what: string, call: () => Promise<T>): Promise<T> {
@@ -82,18 +83,40 @@ async function orThrow<T>(what: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * True when `loadFromDefault` found nothing to load: it then falls back to an
+ * unauthenticated http://localhost:8080 (context "loaded-context", cluster
+ * "cluster"), whose first request fails with an unrelated TLS message.
+ */
+function isNoConfigFallback(config: KubeConfigLike): boolean {
+  if (process.env.KUBECONFIG) return false;
+  const cluster = config.getCurrentCluster();
+  return config.getCurrentContext() === 'loaded-context' && cluster?.name === 'cluster' && cluster.server === 'http://localhost:8080';
+}
+
+type KubeConfigLike = Pick<k8s.KubeConfig, 'getCurrentContext' | 'getCurrentCluster'>;
+
 /** A KubeReader over the current context of the default kubeconfig (KUBECONFIG, ~/.kube/config, in-cluster). */
 export async function createKubeReader(contextName?: string): Promise<KubeReader> {
   // A dynamic import: the client is ESM-only (esbuild bundles it into the CLI).
-  const client = await import('@kubernetes/client-node');
+  const client = await import('./kube-client.mjs');
   const config = new client.KubeConfig();
   try {
     config.loadFromDefault();
   } catch (err) {
-    throw new Error(`cannot load the kubeconfig (${(err as Error).message}). Set KUBECONFIG or fix ~/.kube/config.`);
+    throw new FatalError(`cannot load the kubeconfig (${(err as Error).message}).`, 'Set KUBECONFIG or fix ~/.kube/config.');
+  }
+  if (isNoConfigFallback(config)) {
+    throw new FatalError(
+      'no kubeconfig found: KUBECONFIG is not set, ~/.kube/config does not exist, and this is not a pod in a cluster.',
+      'Set KUBECONFIG or create ~/.kube/config (for EKS: aws eks update-kubeconfig --name <cluster>).',
+    );
   }
   if (contextName && !config.getContextObject(contextName)) {
-    throw new Error(`kubeconfig has no context "${contextName}"; known: ${config.getContexts().map((c) => c.name).join(', ')}.`);
+    throw new FatalError(
+      `kubeconfig has no context "${contextName}".`,
+      `Pass one of its contexts to --context: ${config.getContexts().map((c) => c.name).join(', ')}.`,
+    );
   }
   if (contextName) config.setCurrentContext(contextName);
   const core = config.makeApiClient(client.CoreV1Api);

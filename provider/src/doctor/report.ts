@@ -4,6 +4,7 @@
  * summary. Human text (aligned, coloured only on a TTY) or JSON.
  */
 import { DoctorContext } from './context';
+import { FatalError } from './errors';
 import { Check, CheckResult, GROUPS, Group, ReportEntry, Status } from './types';
 
 export interface Report {
@@ -24,7 +25,8 @@ export async function runChecks(ctx: DoctorContext, checks: readonly Check[], pr
     try {
       results = await check.run(ctx);
     } catch (err) {
-      results = [{ status: 'warn', detail: `the check could not run: ${(err as Error).message}`, fix: 'Fix the access problem named and run again.' }];
+      const fix = err instanceof FatalError ? err.fix : 'Fix the access problem named and run again.';
+      results = [{ status: 'warn', detail: `the check could not run: ${(err as Error).message}`, fix }];
     }
     for (const r of results) entries.push({ ...r, check: check.id, title: check.title, group: check.group, rank: check.rank });
   }
