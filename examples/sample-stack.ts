@@ -1,5 +1,5 @@
 import { KubectlV33Layer } from '@aws-cdk/lambda-layer-kubectl-v33';
-import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { App as CdkApp, CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { App, Chart } from 'cdk8s';
@@ -18,6 +18,107 @@ export interface SampleStackProps extends StackProps {
   readonly oidcProviderArn?: string;
   /** IRSA (default) or Pod Identity. */
   readonly identity?: WorkloadIdentity;
+}
+
+/** Forms of the context values: what each must be, and an example for the message. */
+const CONTEXT_FORMS: Record<string, { pattern: RegExp; what: string; example: string }> = {
+  clusterName: { pattern: /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, what: 'an EKS cluster name', example: 'my-cluster' },
+  kubectlRoleArn: {
+    pattern: /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
+    what: 'an IAM role ARN',
+    example: 'arn:aws:iam::111122223333:role/eks-admin',
+  },
+  oidcProviderArn: {
+    pattern: /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/id\/[A-Za-z0-9]+$/,
+    what: 'the ARN of an EKS cluster\'s IAM OIDC provider',
+    example: 'arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE',
+  },
+  account: { pattern: /^\d{12}$/, what: 'a 12-digit AWS account id', example: '111122223333' },
+  region: { pattern: /^[a-z]{2}(-[a-z]+)+-\d+$/, what: 'an AWS region', example: 'eu-west-1' },
+  identity: { pattern: /^(irsa|pod-identity)$/, what: '"irsa" (the default) or "pod-identity"', example: 'pod-identity' },
+};
+
+/** Context keys that only mean something for an existing cluster. */
+const EXISTING_CLUSTER_KEYS = ['kubectlRoleArn', 'oidcProviderArn'];
+
+/**
+ * The sample's props from the app's context (`-c key=value`, all optional), each value checked up front
+ * so that a typo gets a message naming the key instead of a stack trace from deep inside CDK.
+ */
+export function sampleStackPropsFromContext(app: CdkApp): SampleStackProps {
+  const context = readContext(app);
+  for (const key of EXISTING_CLUSTER_KEYS) {
+    if (context[key] !== undefined && context.clusterName === undefined) {
+      throw new Error(`Context "${key}" is set but "clusterName" is not, so it would be ignored and a new cluster created. ` +
+        `Fix: add -c clusterName=<existing cluster>, or drop -c ${key}.`);
+    }
+  }
+  if (context.account !== undefined && context.region === undefined) {
+    throw new Error(`Context "account" (${context.account}) is set without "region", so it would be ignored. Fix: add -c region=<region>.`);
+  }
+  checkOidcProvider(context);
+  const props: SampleStackProps = {
+    env: context.region ? { account: context.account, region: context.region } : undefined,
+    clusterName: context.clusterName,
+    kubectlRoleArn: context.kubectlRoleArn,
+    oidcProviderArn: context.oidcProviderArn,
+    identity: context.identity === 'pod-identity' ? WorkloadIdentity.POD_IDENTITY : WorkloadIdentity.IRSA,
+  };
+  if (props.clusterName) {
+    checkExistingCluster(props);
+  }
+  return props;
+}
+
+/** An existing cluster needs a kubectl role (returned), and for IRSA its OIDC provider. */
+function checkExistingCluster(props: SampleStackProps): string {
+  if (!props.kubectlRoleArn) {
+    throw new Error('Context "kubectlRoleArn" is required with "clusterName": the kubectl Lambda needs a role with cluster access. ' +
+      'Fix: add -c kubectlRoleArn=arn:aws:iam::<account>:role/<role with an EKS access entry>.');
+  }
+  const usesIrsa = (props.identity ?? WorkloadIdentity.IRSA) === WorkloadIdentity.IRSA;
+  if (usesIrsa && !props.oidcProviderArn) {
+    throw new Error('Context "oidcProviderArn" is required with "clusterName" for IRSA. ' +
+      'Fix: add -c oidcProviderArn=<the cluster\'s IAM OIDC provider ARN>, or -c identity=pod-identity.');
+  }
+  return props.kubectlRoleArn;
+}
+
+/** Every known context value that is set, checked against its form. */
+function readContext(app: CdkApp): Record<string, string | undefined> {
+  const values: Record<string, string | undefined> = {};
+  for (const [key, form] of Object.entries(CONTEXT_FORMS)) {
+    const raw = app.node.tryGetContext(key);
+    if (raw === undefined || raw === '') {
+      continue;
+    }
+    const value = String(raw);
+    if (!form.pattern.test(value)) {
+      throw new Error(`Context "${key}" is "${value}", which is not ${form.what}. ` +
+        `Fix: pass it in this form: -c ${key}=${form.example} (with your own values).`);
+    }
+    values[key] = value;
+  }
+  return values;
+}
+
+/** The OIDC provider must be in the stack's region and account: IAM roles trust only providers of their own account. */
+function checkOidcProvider(context: Record<string, string | undefined>): void {
+  const arn = context.oidcProviderArn;
+  if (arn === undefined) {
+    return;
+  }
+  const [, , , , account, resource] = arn.split(':');
+  const issuerRegion = resource.split('/')[1].split('.')[2];
+  if (context.region !== undefined && issuerRegion !== context.region) {
+    throw new Error(`Context "oidcProviderArn" is for an issuer in ${issuerRegion}, but "region" is ${context.region}; ` +
+      'the cluster and the stack must be in the same region. Fix: pass the OIDC provider of the cluster in ' +
+      `${context.region}, or -c region=${issuerRegion}.`);
+  }
+  if (context.account !== undefined && account !== context.account) {
+    throw new Error(`Context "oidcProviderArn" is in account ${account}, but "account" is ${context.account}; ` +
+      `a role can trust only an OIDC provider of its own account. Fix: use the provider in ${context.account}, or -c account=${account}.`);
+  }
 }
 
 /**
@@ -78,19 +179,13 @@ export class SampleStack extends Stack {
 
   /** An existing cluster: its OIDC provider for IRSA and a kubectl provider running as the given role. */
   private importCluster(props: SampleStackProps): eks.ICluster {
-    if (!props.kubectlRoleArn) {
-      throw new Error('Context "kubectlRoleArn" is required with "clusterName": the kubectl Lambda needs a role with cluster access.');
-    }
-    const usesIrsa = (props.identity ?? WorkloadIdentity.IRSA) === WorkloadIdentity.IRSA;
-    if (usesIrsa && !props.oidcProviderArn) {
-      throw new Error('Context "oidcProviderArn" is required with "clusterName" for IRSA (or set identity=pod-identity).');
-    }
+    const kubectlRoleArn = checkExistingCluster(props);
     const clusterName = props.clusterName!;
     const bare = eks.Cluster.fromClusterAttributes(this, 'ClusterForKubectl', { clusterName });
     const kubectlProvider = new eks.KubectlProvider(this, 'KubectlProvider', {
       cluster: bare,
       kubectlLayer: new KubectlV33Layer(this, 'KubectlLayer'),
-      role: iam.Role.fromRoleArn(this, 'KubectlRole', props.kubectlRoleArn, { mutable: false }),
+      role: iam.Role.fromRoleArn(this, 'KubectlRole', kubectlRoleArn, { mutable: false }),
     });
     return eks.Cluster.fromClusterAttributes(this, 'Cluster', {
       clusterName,

@@ -111,6 +111,14 @@ export abstract class SecretsStoreInstall {
 
   /** Add what this mode installs to `scope`, for `cluster`. */
   public abstract bind(scope: Construct, cluster: eks.ICluster): InstalledSecretsStore;
+
+  /**
+   * @internal
+   * Refuses bad options before anything is added, with `scope` named in the error.
+   */
+  public _checkOptions(_scope: IConstruct): void {
+    return;
+  }
 }
 
 /** Options of an install that is already on the cluster. */
@@ -162,6 +170,10 @@ class EksAddonInstall extends SecretsStoreInstall {
     super();
   }
 
+  public _checkOptions(scope: IConstruct): void {
+    checkAddonVersion(scope, this.options.version);
+  }
+
   public bind(scope: Construct, cluster: eks.ICluster): InstalledSecretsStore {
     // The add-on needs nodes to schedule on; for a cluster built here that is implied by clusterName.
     const addon = new CfnAddon(scope, 'Addon', {
@@ -173,6 +185,19 @@ class EksAddonInstall extends SecretsStoreInstall {
     });
     return { mode: this.mode, dependable: addon, providerNames: ['aws'], syncSecrets: this.options.syncSecrets ?? false };
   }
+}
+
+/** Form of an EKS add-on version: `v<major>.<minor>.<patch>-eksbuild.<n>`. */
+const ADDON_VERSION = /^v\d+\.\d+\.\d+-eksbuild\.\d+$/;
+
+/** Refuses an add-on version EKS would reject at deploy; unresolved tokens are skipped. */
+function checkAddonVersion(scope: IConstruct, version: string | undefined): void {
+  if (version === undefined || Token.isUnresolved(version) || ADDON_VERSION.test(version)) {
+    return;
+  }
+  throw new SecretsStoreValidationError(scope, `Add-on version "${version}" is not an EKS add-on version ` +
+    '(v<major>.<minor>.<patch>-eksbuild.<n>). Fix: use one listed by `aws eks describe-addon-versions --addon-name ' +
+    `${EKS_ADDON_NAME}\`, e.g. "v3.1.3-eksbuild.1", or leave version out for the cluster's default.`);
 }
 
 /** The add-on's configuration values: driver chart keys live under `secrets-store-csi-driver`. */

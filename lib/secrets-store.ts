@@ -48,6 +48,7 @@ export class SecretsStore extends Construct {
 
     // One driver per cluster: refuse a second install before adding anything.
     const install = props.install ?? SecretsStoreInstall.eksAddon();
+    install._checkOptions(this);
     claimDriverInstall(this, props.cluster, install);
     this.installed = install.bind(new Construct(this, 'Install'), props.cluster);
   }

@@ -1,9 +1,11 @@
-import { CfnJson, Validations } from 'aws-cdk-lib';
+import { CfnJson, Token, Validations } from 'aws-cdk-lib';
 import { CfnPodIdentityAssociation } from 'aws-cdk-lib/aws-eks';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { SecretsStoreValidationError } from './private/errors';
+import { checkKubeName } from './private/kube-names';
 import { ObjectGrants } from './private/rendered';
 
 /** How a workload's pods get AWS credentials to read their secrets. */
@@ -87,7 +89,9 @@ export class SecretsStoreServiceAccount extends Construct {
   /** The Kubernetes ServiceAccount manifest. */
   public readonly manifest: eks.KubernetesManifest;
 
-  private readonly cluster: eks.ICluster;
+  /** The cluster the service account lives in. */
+  public readonly cluster: eks.ICluster;
+
   private batchReadGranted = false;
 
   constructor(scope: Construct, id: string, props: SecretsStoreServiceAccountProps) {
@@ -96,6 +100,11 @@ export class SecretsStoreServiceAccount extends Construct {
     this.serviceAccountNamespace = props.namespace ?? 'default';
     this.identity = props.identity ?? WorkloadIdentity.IRSA;
     this.cluster = props.cluster;
+
+    // Names Kubernetes accepts, and one owner per service account (a second would overwrite the role annotation).
+    checkKubeName(this, 'Service account name', this.serviceAccountName, 'subdomain');
+    checkKubeName(this, 'Namespace', this.serviceAccountNamespace, 'label');
+    claimServiceAccount(this);
 
     // The role trusts only this service account (IRSA) or only EKS Pod Identity.
     this.role = new iam.Role(this, 'Role', {
@@ -214,6 +223,26 @@ export class SecretsStoreServiceAccount extends Construct {
     }
     return { apiVersion: 'v1', kind: 'ServiceAccount', metadata };
   }
+}
+
+/** Service accounts per cluster, by `namespace/name`, with the path of the construct that made each. */
+const serviceAccountsByCluster = new WeakMap<eks.ICluster, Map<string, string>>();
+
+/** Refuses a second service account of the same name and namespace on the same cluster. */
+function claimServiceAccount(sa: SecretsStoreServiceAccount): void {
+  const key = `${sa.serviceAccountNamespace}/${sa.serviceAccountName}`;
+  if (Token.isUnresolved(key)) {
+    return;
+  }
+  const claimed = serviceAccountsByCluster.get(sa.cluster) ?? new Map<string, string>();
+  serviceAccountsByCluster.set(sa.cluster, claimed);
+  const owner = claimed.get(key);
+  if (owner !== undefined) {
+    throw new SecretsStoreValidationError(sa, `Service account "${key}" is already defined by ${owner} on cluster ` +
+      `${sa.cluster.node.path}; both would apply the same ServiceAccount and overwrite each other's role. ` +
+      'Fix: add the service account once and give that one object to every class that needs it, or use another name.');
+  }
+  claimed.set(key, sa.node.path);
 }
 
 function unique(values: string[]): string[] {
