@@ -144,7 +144,7 @@ describe('jmesPath messages', () => {
   test('a hyphenated key gets the quoted form and no parser internals', () => {
     const [problem] = problemsOf({ objects: '- objectName: s\n  objectType: secretsmanager\n  jmesPath:\n    - path: creds.db-host\n      objectAlias: host\n' });
     expect(problem.message).toBe('has the path "creds.db-host", which JMESPath cannot read: it takes "-" for a minus sign, so a key with a hyphen must be quoted.');
-    expect(problem.fix).toBe(`Quote keys that contain a hyphen: path: 'creds."db-host"'.`);
+    expect(problem.fix).toBe('Quote keys that contain a hyphen: path: \'creds."db-host"\'.');
   });
 
   test('other syntax errors keep the parser\'s words', () => {

@@ -19,7 +19,6 @@
  * - Anything else is refused (fail closed).
  */
 import * as http from 'node:http';
-import { LoopbackServer } from '../support/loopback';
 import {
   GetOpenIDConnectProviderCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, ListAttachedRolePoliciesCommand,
   ListOpenIDConnectProvidersCommand, ListRolePoliciesCommand, GetPolicyCommand, GetPolicyVersionCommand,
@@ -27,6 +26,7 @@ import {
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { evaluate, PolicyDocument, PolicyRequest } from './iam-policy';
 import { decodeJwt, verifyJwt } from './jwt';
+import { LoopbackServer } from '../support/loopback';
 
 /** A role session the proxy knows, keyed by its access key id. */
 export interface RoleSession {

@@ -66,7 +66,8 @@ describe('provider process', () => {
   test('a mount with more than 10 AWS calls leaves stderr empty (no MaxListenersExceededWarning, no plain-text warnings)', async () => {
     const kube = await startCluster();
     // (the SDK's Node-version notice is not silenced here: it must not reach stderr either)
-    const provider = await ProviderProcess.start({ kube, env: { AWS_ENDPOINT_URL: process.env.MOTO_ENDPOINT, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: undefined } });
+    const env = { AWS_ENDPOINT_URL: process.env.MOTO_ENDPOINT, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: undefined };
+    const provider = await ProviderProcess.start({ kube, env });
     try {
       // GIVEN 12 secrets pinned to their versions: one GetSecretValue each
       const names = Array.from({ length: 12 }, (_, i) => unique(`pin${i}`));
