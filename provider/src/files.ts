@@ -110,7 +110,13 @@ function inside(targetPath: string, fileName: string): string {
  */
 export async function readFromVolume(targetPath: string, fileNames: readonly string[]): Promise<Buffer[] | undefined> {
   try {
-    return await Promise.all(fileNames.map((f) => fs.readFile(inside(targetPath, f))));
+    const root = await fs.realpath(targetPath);
+    return await Promise.all(fileNames.map(async (f) => {
+      // A link that leads out of the mount (planted through a writable volume) is never followed.
+      const real = await fs.realpath(inside(targetPath, f));
+      if (!real.startsWith(root + path.sep) || !(await fs.stat(real)).isFile()) throw new Error(`${f} leaves the mount`);
+      return fs.readFile(real);
+    }));
   } catch {
     return undefined;
   }

@@ -155,6 +155,27 @@ describe('Secrets Manager', () => {
     fs.rmSync(target, { recursive: true });
   });
 
+  test('a pinned file that links out of the volume is downloaded again, never read through the link', async () => {
+    // GIVEN a volume whose pinned file was replaced by a link to a file outside it
+    const target = fs.mkdtempSync(path.join(os.tmpdir(), 'mount-'));
+    const outside = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'outside-')), 'host-file');
+    fs.writeFileSync(outside, 'host-only-content');
+    const pinned = unique('pinned');
+    const { versionId } = await MotoData.createSecret(pinned, 'pinned-value');
+    fs.symlinkSync(outside, path.join(target, 'pinned'));
+    const params = objects(`- objectName: ${pinned}\n  objectType: secretsmanager\n  objectAlias: pinned\n  objectVersion: ${versionId}\n`);
+    proxy.reset();
+
+    // WHEN the driver remounts claiming to hold that version
+    const again = await provider.mount(mountRequest({ params, targetPath: target, currentObjectVersion: [{ id: 'pinned', version: versionId! }] }));
+
+    // THEN the secret's own value, fetched from AWS
+    expect(filesAsText(again)).toEqual({ pinned: 'pinned-value' });
+    expect(proxy.calls.map((c) => `${c.service}:${c.action}`)).toContain('secretsmanager:GetSecretValue');
+    fs.rmSync(target, { recursive: true });
+    fs.rmSync(path.dirname(outside), { recursive: true });
+  });
+
   test('more than 20 current secrets: batches of 20 in parallel', async () => {
     const names = Array.from({ length: 23 }, (_, i) => unique(`many${i}`));
     await Promise.all(names.map((n, i) => MotoData.createSecret(n, `value-${i}`)));
