@@ -42,7 +42,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   peerDeps: ['cdk8s@^2.70.0', 'cdk8s-plus-28@^2.5.6'],
   // Plain (non-jsii) runtime code of the library: shipped inside the package.
-  bundledDeps: ['yaml@^2.9.1', '@aws-sdk/util-arn-parser', 'jmespath@^0.16.0'],
+  // util-arn-parser: the last release before it pulled in @aws-sdk/core (3 MB in the package).
+  bundledDeps: ['yaml@^2.9.1', '@aws-sdk/util-arn-parser@3.972.0', 'jmespath@^0.16.0'],
   devDeps: [
     // construct tests and the sample app
     'aws-cdk@^2.1148.0',

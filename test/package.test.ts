@@ -30,6 +30,12 @@ describe('npm package', () => {
     ]));
   });
 
+  test('bundles only the library\'s own plain-JavaScript dependencies (and theirs), nothing of the AWS SDK core', () => {
+    const bundled = new Set(files.filter((f) => f.startsWith('node_modules/'))
+      .map((f) => f.split('/').slice(1, f.split('/')[1].startsWith('@') ? 3 : 2).join('/')));
+    expect([...bundled].sort()).toEqual(['@aws-sdk/util-arn-parser', 'jmespath', 'tslib', 'yaml']);
+  });
+
   test('contains no provider sources, tests, sample app, synth output or local state', () => {
     const unwanted = files.filter((f) =>
       /^(provider\/(src|proto|bench|test)\/|test\/|examples\/|cdk\.out\/|\.ci\/|\.moto\/|coverage\/)/.test(f) ||
