@@ -139,6 +139,7 @@ for (const pattern of [
   '!/provider/Dockerfile',
   '!/provider/dist/main.js',
   '!/provider/dist/kube-client.js',
+  '!/provider/dist/ssm-sdk.js',
   '!/provider/dist/doctor.js',
   '!/provider/dist/*.proto',
 ]) {

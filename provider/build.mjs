@@ -53,9 +53,22 @@ const kubeClientApart = {
   },
 };
 
+/**
+ * Leaves `import('./ssm-sdk.js')` to run time, next to main.js: the SSM
+ * client is bundled on its own (below) and loaded on the first SSM call, for the same
+ * reason (see src/ssm-sdk.ts).
+ */
+const ssmApart = {
+  name: 'ssm-apart',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/ssm-sdk\.js$/ }, () => ({ path: './ssm-sdk.js', external: true }));
+  },
+};
+
 mkdirSync(dist, { recursive: true });
-await build({ ...common, entryPoints: [join(here, 'src', 'main.ts')], outfile: join(dist, 'main.js'), plugins: [...common.plugins, kubeClientApart] });
+await build({ ...common, entryPoints: [join(here, 'src', 'main.ts')], outfile: join(dist, 'main.js'), plugins: [...common.plugins, kubeClientApart, ssmApart] });
 await build({ ...common, entryPoints: [join(here, 'src', 'kube-client.mts')], outfile: join(dist, 'kube-client.js') });
+await build({ ...common, entryPoints: [join(here, 'src', 'ssm-sdk.ts')], outfile: join(dist, 'ssm-sdk.js') });
 // The gRPC service definition is loaded at run time from next to the bundle.
 copyFileSync(join(here, 'proto', 'csi-provider.proto'), join(dist, 'csi-provider.proto'));
 

@@ -25,6 +25,7 @@ describe('npm package', () => {
       'provider/.dockerignore',
       'provider/dist/main.js',
       'provider/dist/kube-client.js',
+      'provider/dist/ssm-sdk.js',
       'provider/dist/csi-provider.proto',
       'provider/dist/doctor.js',
     ]));

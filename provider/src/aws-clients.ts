@@ -1,9 +1,26 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+/** What the provider uses of the SSM client package. */
+export type SsmModule = typeof import('./ssm-sdk.js');
+
+let ssmModule: Promise<SsmModule> | undefined;
+
+/**
+ * The SSM client's code (dist/ssm-sdk.js next to main.js; see ssm-sdk.ts), loaded
+ * on the first SSM call. A failed load is not remembered: the next call tries again.
+ */
+export function loadSsm(): Promise<SsmModule> {
+  ssmModule ??= import('./ssm-sdk.js').catch((err) => {
+    ssmModule = undefined;
+    throw err;
+  });
+  return ssmModule;
+}
 
 /** Temporary AWS credentials of a pod. */
 export interface PodCredentials {
@@ -50,7 +67,9 @@ export class AwsClients {
       new SecretsManagerClient({ region, credentials, requestHandler: this.handler }));
   }
 
-  public ssm(region: string, credentials: PodCredentials): SSMClient {
+  /** Async: the SSM client's code is loaded on first use (see loadSsm). */
+  public async ssm(region: string, credentials: PodCredentials): Promise<SSMClient> {
+    const { SSMClient } = await loadSsm();
     return this.reuse(`ssm|${region}|${credentials.accessKeyId}`, () => new SSMClient({ region, credentials, requestHandler: this.handler }));
   }
 

@@ -1,5 +1,5 @@
-import { GetParametersCommand, GetParametersCommandOutput, Parameter } from '@aws-sdk/client-ssm';
-import { AwsClients, PodCredentials } from './aws-clients';
+import type { GetParametersCommandOutput, Parameter } from '@aws-sdk/client-ssm';
+import { AwsClients, loadSsm, PodCredentials } from './aws-clients';
 import { CallContext } from './calls';
 import { awsErrorLike, fromAwsError } from './errors';
 import { FetchTarget, Outcome } from './fetched';
@@ -52,10 +52,11 @@ export class SsmFetcher {
   }
 
   private async getParameters(call: FetchTarget[], scope: SsmScope): Promise<Map<string, Outcome>> {
-    const client = this.clients.ssm(scope.region, scope.credentials);
     const names = call.map(selectorName);
     let out: GetParametersCommandOutput;
     try {
+      // The first SSM call loads the client's code (see loadSsm); a failed load fails these names like a failed call.
+      const [client, { GetParametersCommand }] = await Promise.all([this.clients.ssm(scope.region, scope.credentials), loadSsm()]);
       out = await scope.calls.send(client, 'ssm', new GetParametersCommand({ Names: names, WithDecryption: true }));
     } catch (error) {
       return new Map(names.map((n) => [n, { error }]));

@@ -84,13 +84,13 @@ describe('provider image', () => {
     expect(from).toHaveLength(1);
     expect(from[0].args).toMatch(/^gcr\.io\/distroless\/nodejs\d+-debian\d+:nonroot$/);
     expect(all.filter((i) => i.keyword === 'RUN')).toEqual([]);
-    expect(all.filter((i) => i.keyword === 'COPY').map((i) => i.args)).toEqual(['dist/main.js dist/kube-client.js dist/csi-provider.proto /opt/provider/']);
+    expect(all.filter((i) => i.keyword === 'COPY').map((i) => i.args)).toEqual(['dist/main.js dist/kube-client.js dist/ssm-sdk.js dist/csi-provider.proto /opt/provider/']);
     const user = all.filter((i) => i.keyword === 'USER').pop()!.args;
     expect(user).toBe('65532:65532');
     expect(execForm(all, 'ENTRYPOINT')[0]).toBe(BASE_IMAGE_NODE);
     // the build context the construct ships: same files the .dockerignore lets in
     expect(fs.readFileSync(path.join(PROVIDER_DIR, '.dockerignore'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#')))
-      .toEqual(['*', '!Dockerfile', '!dist/main.js', '!dist/kube-client.js', '!dist/csi-provider.proto']);
+      .toEqual(['*', '!Dockerfile', '!dist/main.js', '!dist/kube-client.js', '!dist/ssm-sdk.js', '!dist/csi-provider.proto']);
   });
 
   test('the image command with the DaemonSet environment answers Version and mounts the shared example, writing only its socket', async () => {
@@ -98,7 +98,7 @@ describe('provider image', () => {
     // GIVEN the image's file system, its command, and the DaemonSet's environment
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'image-root-'));
     const imageFiles = layOutImage(all, root);
-    expect(imageFiles.sort()).toEqual(['/opt/provider/csi-provider.proto', '/opt/provider/kube-client.js', '/opt/provider/main.js']);
+    expect(imageFiles.sort()).toEqual(['/opt/provider/csi-provider.proto', '/opt/provider/kube-client.js', '/opt/provider/main.js', '/opt/provider/ssm-sdk.js']);
     const command = [...execForm(all, 'ENTRYPOINT'), ...execForm(all, 'CMD')];
     expect(command[0]).toBe(BASE_IMAGE_NODE);
     const argv = command.slice(1).map((arg) => (imageFiles.includes(arg) ? path.join(root, arg) : arg));

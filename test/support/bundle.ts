@@ -6,7 +6,7 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const DIST = path.join(REPO_ROOT, 'provider', 'dist');
 
 /** Every file `provider/build.mjs` writes; the image and the npm package need all of them. */
-export const BUNDLE_FILES = ['main.js', 'kube-client.js', 'csi-provider.proto', 'doctor.js'].map((f) => path.join(DIST, f));
+export const BUNDLE_FILES = ['main.js', 'kube-client.js', 'ssm-sdk.js', 'csi-provider.proto', 'doctor.js'].map((f) => path.join(DIST, f));
 
 /** Where the bundles come from: their sources and the build script. */
 const SOURCES = ['provider/src', 'provider/proto', 'provider/build.mjs', 'lib/contract'].map((p) => path.join(REPO_ROOT, p));
