@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { LabelParameterVersionCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { MountRequest } from './harness';
+import { AwsProxy } from './aws-proxy';
+import { MountRequest, ProviderProcess } from './harness';
 import { KubeApiStandIn } from '../support/kube-api';
 
 export const ROLE_ARN = 'arn:aws:iam::123456789012:role/app-secrets';
@@ -107,4 +108,29 @@ export class MotoData {
 /** Files of a response as name -> text. */
 export function filesAsText(response: { files: Array<{ path: string; contents: Buffer }> }): Record<string, string> {
   return Object.fromEntries(response.files.map((f) => [f.path, Buffer.from(f.contents).toString('utf8')]));
+}
+
+/** The provider as its own process, AWS through a recording proxy in front of moto, Kubernetes through the stand-in. */
+export interface ProviderBehindProxy {
+  readonly proxy: AwsProxy;
+  readonly kube: KubeApiStandIn;
+  readonly provider: ProviderProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts a provider behind a recording AWS proxy (one AWS attempt per call, so faults are not retried away). */
+export async function startProviderBehindProxy(): Promise<ProviderBehindProxy> {
+  const proxy = await new AwsProxy(process.env.MOTO_ENDPOINT!).start();
+  const kube = await startCluster();
+  const provider = await ProviderProcess.start({ kube, env: { AWS_ENDPOINT_URL: proxy.url, AWS_MAX_ATTEMPTS: '1' } });
+  return {
+    proxy,
+    kube,
+    provider,
+    async stop() {
+      await provider.stop();
+      await kube.stop();
+      await proxy.stop();
+    },
+  };
 }

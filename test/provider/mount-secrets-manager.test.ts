@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { AwsProxy } from './aws-proxy';
-import { filesAsText, MotoData, mountRequest, startCluster, tokensAttribute, unique } from './fixtures';
+import { filesAsText, MotoData, mountRequest, ProviderBehindProxy, startProviderBehindProxy, tokensAttribute, unique } from './fixtures';
 import { ProviderProcess } from './harness';
 import { KubeApiStandIn } from '../support/kube-api';
 import { writeUp } from '../support/write-up';
@@ -13,18 +13,14 @@ import { writeUp } from '../support/write-up';
 let proxy: AwsProxy;
 let kube: KubeApiStandIn;
 let provider: ProviderProcess;
+let setup: ProviderBehindProxy | undefined;
 
 beforeAll(async () => {
-  proxy = await new AwsProxy(process.env.MOTO_ENDPOINT!).start();
-  kube = await startCluster();
-  provider = await ProviderProcess.start({ kube, env: { AWS_ENDPOINT_URL: proxy.url, AWS_MAX_ATTEMPTS: '1' } });
+  setup = await startProviderBehindProxy();
+  ({ proxy, kube, provider } = setup);
 });
 
-afterAll(async () => {
-  await provider?.stop();
-  await kube?.stop();
-  await proxy?.stop();
-});
+afterAll(() => setup?.stop());
 
 beforeEach(() => {
   proxy.reset();

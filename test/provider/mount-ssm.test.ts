@@ -1,24 +1,20 @@
 import { status } from '@grpc/grpc-js';
 import { AwsProxy } from './aws-proxy';
-import { filesAsText, MotoData, mountRequest, startCluster, unique } from './fixtures';
+import { filesAsText, MotoData, mountRequest, ProviderBehindProxy, startProviderBehindProxy, unique } from './fixtures';
 import { ProviderProcess } from './harness';
-import { KubeApiStandIn } from '../support/kube-api';
 
+// The provider as its own process, AWS through a recording proxy in front of
+// moto, Kubernetes through the API stand-in, IRSA through moto's STS.
 let proxy: AwsProxy;
-let kube: KubeApiStandIn;
 let provider: ProviderProcess;
+let setup: ProviderBehindProxy | undefined;
 
 beforeAll(async () => {
-  proxy = await new AwsProxy(process.env.MOTO_ENDPOINT!).start();
-  kube = await startCluster();
-  provider = await ProviderProcess.start({ kube, env: { AWS_ENDPOINT_URL: proxy.url, AWS_MAX_ATTEMPTS: '1' } });
+  setup = await startProviderBehindProxy();
+  ({ proxy, provider } = setup);
 });
 
-afterAll(async () => {
-  await provider?.stop();
-  await kube?.stop();
-  await proxy?.stop();
-});
+afterAll(() => setup?.stop());
 
 beforeEach(() => proxy.reset());
 
