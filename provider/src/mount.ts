@@ -65,7 +65,7 @@ export async function mount(message: MountRequestMessage, services: MountService
 
   // 4. The region: parameter, else AWS_REGION, else the node's label; then the rules that need it.
   const region = knownRegion ?? (await services.cluster.nodeRegion(request.pod.namespace, request.pod.name, calls));
-  if (!knownRegion) spc = validate(request, region, summary);
+  if (!knownRegion && needsRegion(spc)) spc = validate(request, region, summary);
   Object.assign(summary, { region, failoverRegion: spc.settings.failoverRegion, identity: usePodIdentity ? 'pod-identity' : 'irsa' });
 
   // 5. The pod's credentials (never the provider's own).
@@ -97,6 +97,11 @@ function validate(request: ParsedRequest, region: string | undefined, summary: M
     throw new MountError(status.INVALID_ARGUMENT, `${className} is invalid: ${new ContractError(result.problems).message}`, 'InvalidClass');
   }
   return result.value;
+}
+
+/** Whether any rule of the class depends on the primary region (ARN regions, failoverRegion != region). */
+function needsRegion(spc: ValidatedClass): boolean {
+  return spc.settings.failoverRegion !== undefined || spc.objects.some((o) => o.arn !== undefined || o.failover?.arn !== undefined);
 }
 
 async function resolveCredentials(

@@ -46,6 +46,18 @@ describe('credentials and cluster reads', () => {
     expect(reads).toEqual(['/api/v1/namespaces/default/pods/app-0', '/api/v1/namespaces/default/serviceaccounts/app', '/api/v1/nodes/node-a']);
   });
 
+  test('a region from the node label still decides the ARN-region and failover-region rules', async () => {
+    const arn = `- objectName: arn:aws:secretsmanager:eu-west-1:123456789012:secret:${secret}-AbCdEf\n  objectAlias: s\n`;
+    const wrongArn = await provider.mount(mountRequest({ params: { objects: arn } })).catch((e) => e);
+    expect(wrongArn.code).toBe(status.INVALID_ARGUMENT);
+    expect(wrongArn.details).toContain('is in region eu-west-1, but is read in the primary region us-east-1');
+
+    const sameFailover = await provider.mount(mountRequest({ params: { objects: objects(), failoverRegion: 'us-east-1' } })).catch((e) => e);
+    expect(sameFailover.code).toBe(status.INVALID_ARGUMENT);
+    expect(sameFailover.details).toContain('parameter failoverRegion: is "us-east-1", the same as the primary region');
+    expect(proxy.calls).toEqual([]);
+  });
+
   test('without a region, a pod the API does not know is NOT_FOUND naming it and the fix; an unscheduled one says so', async () => {
     const ghost = await provider.mount(mountRequest({ pod: 'ghost-pod', params: { objects: objects() } })).catch((e) => e);
     expect(ghost.code).toBe(status.NOT_FOUND);
